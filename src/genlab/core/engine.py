@@ -1,0 +1,460 @@
+"""The one training engine every genlab family runs on.
+
+A plain, readable loop (in the spirit of nanoGPT / pytorch-examples) with the parts every real run needs:
+device choice, seeding, bf16/fp16 autocast, gradient clipping, an LR schedule, a progress bar with ETA, metrics to
+``metrics.jsonl`` and TensorBoard, sample/eval hooks, atomic checkpoints, exact ``resume`` (weights, optimiser,
+scheduler, step, RNG and data position), a NaN/Inf guard and a clean Ctrl-C. Under ``torchrun`` it runs unchanged
+with DistributedDataParallel.
+
+Families give it a :class:`~genlab.core.model.GenlabModel` whose ``forward(*batch)`` returns a dict with a scalar
+``"loss"`` (plus any other scalars to log). A family with an unusual step (a GAN's two optimisers) subclasses
+:class:`Trainer` and overrides :meth:`Trainer.build_optimizers` and :meth:`Trainer.training_step`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
+
+from .checkpoint import latest_checkpoint, load_trainer_state, save_checkpoint
+from .config import cfg_field, check_choice, check_non_negative, check_positive, to_dict
+from .device import DEVICES, PRECISIONS, autocast, resolve_device, rng_state, seed_everything, set_rng_state
+from .distributed import DistInfo, all_gather_objects, all_reduce_, barrier, init_distributed
+from .errors import CheckpointError, ConfigError, DataError, GenlabError, NonFiniteLossError
+from .io import ensure_dir, write_json_atomic
+from .model import GenlabModel, load_weights, read_model_config, WEIGHTS_NAME
+from .tracking import MetricsLogger
+
+RUN_CONFIG = "train_config.json"
+
+
+@dataclass
+class TrainConfig:
+    """Engine knobs shared by every family (the family's own config holds the model's)."""
+
+    epochs: int = cfg_field(10, help="passes over the training data (ignored when --max-steps is set)")
+    max_steps: int | None = cfg_field(None, help="stop after this many optimiser steps (overrides --epochs)")
+    batch_size: int = cfg_field(128, help="examples per step (per process under torchrun)")
+    lr: float = cfg_field(1e-3, help="peak learning rate")
+    optimizer: Literal["adam", "adamw", "rmsprop", "sgd"] = cfg_field("adam", help="optimiser")
+    weight_decay: float = cfg_field(0.0, help="weight decay")
+    lr_schedule: Literal["constant", "cosine", "linear"] = cfg_field("constant", help="LR schedule after warm-up")
+    warmup_steps: int = cfg_field(0, help="linear LR warm-up steps")
+    min_lr_ratio: float = cfg_field(0.1, help="final LR as a fraction of --lr for cosine/linear schedules")
+    grad_clip: float = cfg_field(0.0, help="clip the gradient norm to this value (0 = off)")
+    precision: Literal["fp32", "bf16", "fp16"] = cfg_field("fp32", help="autocast precision (bf16 on CPU/GPU, fp16 GPU)")
+    device: str = cfg_field("auto", help="auto|cpu|cuda|mps (auto: CUDA, then MPS, then CPU)")
+    seed: int = cfg_field(0, help="random seed; the same seed and config give the same run on CPU")
+    log_every: int = cfg_field(50, help="log metrics every N steps")
+    eval_every: int = cfg_field(0, help="evaluate every N steps (0 = only at the end)")
+    sample_every: int = cfg_field(500, help="write a sample image every N steps (0 = only at the end)")
+    checkpoint_every: int = cfg_field(1000, help="save a checkpoint every N steps (and always at the end)")
+    keep_checkpoints: int = cfg_field(2, help="how many recent checkpoints to keep")
+    num_workers: int = cfg_field(0, help="DataLoader worker processes")
+    tensorboard: bool = cfg_field(True, help="also log to TensorBoard (RUN/tensorboard)")
+    progress: bool = cfg_field(True, help="show a progress bar")
+
+    def __post_init__(self) -> None:
+        check_non_negative("epochs", self.epochs)
+        check_positive("max_steps", self.max_steps, allow_none=True)
+        check_positive("batch_size", self.batch_size)
+        check_positive("lr", self.lr)
+        check_choice("optimizer", self.optimizer, ("adam", "adamw", "rmsprop", "sgd"))
+        check_non_negative("weight_decay", self.weight_decay)
+        check_choice("lr_schedule", self.lr_schedule, ("constant", "cosine", "linear"))
+        check_non_negative("warmup_steps", self.warmup_steps)
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ConfigError(f"--min-lr-ratio must be in [0, 1] (got {self.min_lr_ratio})")
+        check_non_negative("grad_clip", self.grad_clip)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("device", self.device.split(":")[0], DEVICES)
+        for name in ("log_every", "checkpoint_every", "keep_checkpoints"):
+            check_positive(name, getattr(self, name))
+        for name in ("eval_every", "sample_every", "num_workers"):
+            check_non_negative(name, getattr(self, name))
+        if self.max_steps is None and self.epochs == 0:
+            raise ConfigError("--epochs 0 trains nothing; give --epochs >= 1 or --max-steps N")
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    metrics: dict[str, float]
+    eval_metrics: dict[str, float]
+    seconds: float
+    checkpoint: Path | None
+
+
+class TrainingInterrupted(GenlabError):
+    """Ctrl-C: a checkpoint was saved, the run can be resumed."""
+
+    exit_code = 130
+
+
+class _ResumeSampler(Sampler):
+    """Skips the first ``skip`` indices of an epoch's order, so a resumed run sees exactly the data it would have."""
+
+    def __init__(self, base: Sampler, skip: int) -> None:
+        self.base, self.skip = base, skip
+
+    def __iter__(self):
+        return itertools.islice(iter(self.base), self.skip, None)
+
+    def __len__(self) -> int:
+        return max(0, len(self.base) - self.skip)  # type: ignore[arg-type]
+
+
+def move_to(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_to(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: move_to(v, device) for k, v in batch.items()}
+    return batch
+
+
+def lr_factor(step: int, *, total: int, warmup: int, schedule: str, min_ratio: float) -> float:
+    """Multiplier of the peak LR at ``step`` (linear warm-up, then constant / cosine / linear decay)."""
+    if warmup > 0 and step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = min(1.0, max(0.0, (step - warmup) / max(1, total - warmup)))
+    if schedule == "cosine":
+        return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return 1.0 - (1.0 - min_ratio) * progress
+
+
+class _NonFinite(Exception):
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Trainer:
+    """Runs ``model`` on ``train_data`` under ``config``, writing everything into ``run_dir``.
+
+    >>> trainer = Trainer(model, dataset, TrainConfig(max_steps=1000), "runs/vae/demo", sample_fn=save_samples)
+    >>> result = trainer.fit()            # later: Trainer(...).fit(resume=True)
+    """
+
+    def __init__(self, model: GenlabModel, train_data: Dataset, config: TrainConfig, run_dir: str | Path, *,
+                 run_config: dict[str, Any] | None = None,
+                 eval_fn: Callable[[GenlabModel], dict[str, float]] | None = None,
+                 sample_fn: Callable[[GenlabModel, Path], None] | None = None) -> None:
+        self.model = model
+        self.train_data = train_data
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.run_config = run_config or {}
+        self.eval_fn = eval_fn
+        self.sample_fn = sample_fn
+        self.step = 0
+        self._stop_requested = False
+        self._last_checkpoint: Path | None = None
+
+    # ---- pieces a family may override ------------------------------------------------------------------------------
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        cfg = self.config
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop,
+                   "sgd": torch.optim.SGD}[cfg.optimizer]
+        kwargs: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+        if cfg.optimizer == "sgd":
+            kwargs["momentum"] = 0.9
+        return {"model": opt_cls(params, **kwargs)}
+
+    def forward_loss(self, batch: Any) -> dict[str, torch.Tensor]:
+        """Run the (DDP-wrapped) model under autocast; it returns a dict with a scalar ``loss``."""
+        with autocast(self.device, self.config.precision):
+            out = self.ddp_model(*batch) if isinstance(batch, (tuple, list)) else self.ddp_model(batch)
+        if not isinstance(out, dict) or "loss" not in out:
+            raise TypeError(f"{type(self.model).__name__}.forward must return a dict with a 'loss' entry")
+        return out
+
+    def training_step(self, batch: Any) -> dict[str, torch.Tensor]:
+        out = self.forward_loss(batch)
+        loss = out["loss"].float()
+        self.check_finite(loss)
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.config.grad_clip > 0:
+            self.scaler.unscale_(opt)
+            out["grad_norm"] = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(opt)
+        self.scaler.update()
+        return out
+
+    def check_finite(self, loss: torch.Tensor) -> None:
+        """Stop (on every rank) before a NaN/Inf loss can reach the weights."""
+        bad = torch.tensor([0.0 if bool(torch.isfinite(loss).all()) else 1.0])
+        all_reduce_(bad, "max")
+        if bad.item() > 0:
+            raise _NonFinite(float(loss.detach().float().mean()) if loss.numel() else float("nan"))
+
+    # ---- state ---------------------------------------------------------------------------------------------------
+    def trainer_state(self, epoch: int) -> dict[str, Any]:
+        from .. import __version__
+        rngs = all_gather_objects(rng_state())  # collective: every rank calls this
+        return {
+            "step": self.step, "epoch": epoch, "world_size": self.dist.world_size,
+            "batch_size": self.config.batch_size, "model_type": self.model.model_type, "family": self.model.family,
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+            "scaler": self.scaler.state_dict(), "rng": rngs, "genlab_version": __version__,
+        }
+
+    def save(self, epoch: int) -> Path | None:
+        state = self.trainer_state(epoch)
+        path = None
+        if self.dist.is_main:
+            path = save_checkpoint(self.run_dir, self.step, self.model, state, keep_last=self.config.keep_checkpoints)
+            self._last_checkpoint = path
+        barrier()
+        return path
+
+    def _load(self, checkpoint: Path) -> None:
+        cfg = read_model_config(checkpoint)
+        if cfg["model_type"] != self.model.model_type:
+            raise CheckpointError(f"cannot resume: {checkpoint} holds a {cfg.get('family', '?')} model "
+                                  f"({cfg['model_type']}), not {self.model.family} ({self.model.model_type})")
+        state = load_trainer_state(checkpoint)
+        load_weights(self.model, checkpoint / WEIGHTS_NAME)
+        try:
+            for k, opt in self.optimizers.items():
+                opt.load_state_dict(state["optimizers"][k])
+            for k, sched in self.schedulers.items():
+                sched.load_state_dict(state["schedulers"][k])
+            self.scaler.load_state_dict(state["scaler"])
+        except (KeyError, ValueError, RuntimeError) as e:
+            raise CheckpointError(f"{checkpoint}: trainer state does not fit this model/optimiser ({e})") from None
+        rngs = state["rng"]
+        set_rng_state(rngs[self.dist.rank] if len(rngs) == self.dist.world_size else rngs[0])
+        self.step = int(state["step"])
+        if state.get("world_size") != self.dist.world_size or state.get("batch_size") != self.config.batch_size:
+            self._say(f"note: resuming with world size {self.dist.world_size} x batch {self.config.batch_size} "
+                      f"(checkpoint had {state.get('world_size')} x {state.get('batch_size')}): data order differs")
+        self._last_checkpoint = checkpoint
+
+    # ---- the loop --------------------------------------------------------------------------------------------------
+    def _say(self, msg: str) -> None:
+        if self.dist.is_main:
+            print(msg, file=sys.stderr, flush=True)
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self._stop_requested:
+            raise KeyboardInterrupt
+        self._stop_requested = True
+        self._say("\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to abort)")
+
+    def _run_hook(self, fn: Callable, *args) -> Any:
+        """Run an eval/sample hook in eval mode, without touching the training RNG stream (resume stays exact)."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []), torch.no_grad():
+                return fn(self.model, *args)
+        finally:
+            self.model.train(was_training)
+
+    def _sample(self) -> None:
+        if self.sample_fn is not None and self.dist.is_main:
+            self._run_hook(self.sample_fn, self.run_dir / "samples" / f"step_{self.step:06d}.png")
+
+    def _evaluate(self) -> dict[str, float]:
+        if self.eval_fn is None or not self.dist.is_main:
+            barrier()
+            return {}
+        metrics = self._run_hook(self.eval_fn)
+        metrics = {f"eval/{k}": float(v) for k, v in metrics.items()}
+        self.logger.log(self.step, metrics)
+        barrier()
+        return metrics
+
+    def fit(self, *, resume: bool = False) -> TrainResult:
+        """Train to ``max_steps`` (or ``epochs``); with ``resume=True`` continue from the run's newest checkpoint."""
+        cfg = self.config
+        from .distributed import dist_info_from_env
+        self.device = resolve_device(cfg.device, local_rank=dist_info_from_env().local_rank)
+        autocast(self.device, cfg.precision)  # validates precision vs device before any work
+        self.dist: DistInfo = init_distributed(self.device.type)
+        if self.dist.is_main:
+            ensure_dir(self.run_dir)
+        checkpoint = latest_checkpoint(self.run_dir)
+        if resume and checkpoint is None:
+            raise CheckpointError(f"nothing to resume in {self.run_dir}: it has no checkpoints/step_* folder; "
+                                  f"drop --resume to start a new run")
+        if not resume and checkpoint is not None:
+            raise GenlabError(f"{self.run_dir} already holds a run (checkpoint {checkpoint.name}); pass --resume to "
+                              f"continue it or choose another --out")
+
+        seed_everything(cfg.seed + self.dist.rank)
+        self.model.to(self.device).train()
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp_model: nn.Module = DistributedDataParallel(self.model, device_ids=ids)
+        else:
+            self.ddp_model = self.model
+
+        data = self.train_data
+        sampler = DistributedSampler(data, num_replicas=self.dist.world_size, rank=self.dist.rank, shuffle=True,
+                                     seed=cfg.seed, drop_last=True)
+        steps_per_epoch = len(sampler) // cfg.batch_size
+        if steps_per_epoch == 0:
+            raise DataError(f"the training data has {len(data)} examples, fewer than one batch of {cfg.batch_size}"
+                            f"{' per process' if self.dist.enabled else ''}; lower --batch-size or add data")
+        total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
+
+        self.optimizers = self.build_optimizers()
+        self.schedulers = {
+            k: torch.optim.lr_scheduler.LambdaLR(o, lambda s: lr_factor(
+                s, total=total, warmup=cfg.warmup_steps, schedule=cfg.lr_schedule, min_ratio=cfg.min_lr_ratio))
+            for k, o in self.optimizers.items()}
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.precision == "fp16")
+        if resume:
+            self._load(checkpoint)  # type: ignore[arg-type]
+            self._say(f"resuming {self.run_dir} from step {self.step}")
+        elif self.dist.is_main:
+            from .. import __version__
+            write_json_atomic(self.run_dir / RUN_CONFIG, {**self.run_config, "train": to_dict(cfg),
+                                                          "genlab_version": __version__})
+        self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, tensorboard=cfg.tensorboard,
+                                    start_step=self.step)
+        old_handler = None
+        if threading.current_thread() is threading.main_thread():
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        start = time.time()
+        try:
+            return self._loop(sampler, steps_per_epoch, total, start)
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+            self.logger.close()
+
+    def _loop(self, sampler: DistributedSampler, steps_per_epoch: int, total: int, start: float) -> TrainResult:
+        cfg = self.config
+        epoch, offset = divmod(self.step, steps_per_epoch)
+        start_step = self.step
+        use_bar = cfg.progress and self.dist.is_main and sys.stderr.isatty()
+        bar = None
+        if use_bar:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total, initial=self.step, desc=f"{self.model.family} train", unit="step",
+                       dynamic_ncols=True)
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        last_metrics: dict[str, float] = {}
+        eval_metrics: dict[str, float] = {}
+        saved_at = -1
+        t_log = time.time()
+        collate = getattr(self.train_data, "collate_fn", None)
+        try:
+            while self.step < total:
+                sampler.set_epoch(epoch)
+                batches = BatchSampler(_ResumeSampler(sampler, offset * cfg.batch_size), cfg.batch_size, drop_last=True)
+                # Its own generator: a DataLoader iterator otherwise draws a seed from the global RNG, which would
+                # make a resumed run (a new iterator mid-epoch) drift from an uninterrupted one.
+                loader = DataLoader(self.train_data, batch_sampler=batches, collate_fn=collate,
+                                    num_workers=cfg.num_workers, pin_memory=self.device.type == "cuda",
+                                    generator=torch.Generator().manual_seed(cfg.seed + 7919 * epoch))
+                for batch in loader:
+                    batch = move_to(batch, self.device)
+                    try:
+                        out = self.training_step(batch)
+                    except _NonFinite as nf:
+                        raise self._nonfinite_error(nf.value) from None
+                    self.step += 1
+                    for sched in self.schedulers.values():
+                        sched.step()
+                    for k, v in out.items():
+                        if isinstance(v, torch.Tensor) and v.numel() == 1:
+                            sums[k] = sums.get(k, 0) + v.detach().float()
+                    count += 1
+                    if self.step % cfg.log_every == 0 or self.step == total:
+                        last_metrics = self._log(sums, count, epoch, t_log, start, start_step, total, bar)
+                        sums, count, t_log = {}, 0, time.time()
+                    if bar is not None:
+                        bar.update(1)
+                    if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < total:
+                        eval_metrics = self._evaluate()
+                    if cfg.sample_every and self.step % cfg.sample_every == 0 and self.step < total:
+                        self._sample()
+                    stop = torch.tensor([1.0 if self._stop_requested else 0.0])
+                    if self.dist.enabled:
+                        all_reduce_(stop, "max")  # every rank stops at the same step
+                    if stop.item() > 0:
+                        if count:
+                            last_metrics = self._log(sums, count, epoch, t_log, start, start_step, total, bar)
+                        path = self.save(epoch)
+                        raise TrainingInterrupted(f"interrupted at step {self.step}; checkpoint saved to {path or self.run_dir}; "
+                                                  f"continue with --resume")
+                    if self.step % cfg.checkpoint_every == 0 or self.step == total:
+                        self.save(epoch)
+                        saved_at = self.step
+                    if self.step >= total:
+                        break
+                epoch += 1
+                offset = 0
+        finally:
+            if bar is not None:
+                bar.close()
+        if saved_at != self.step:
+            self.save(epoch)
+        if self.dist.is_main:
+            self.model.save_pretrained(self.run_dir, metadata={"step": str(self.step)})
+        self._sample()
+        eval_metrics = self._evaluate() or eval_metrics
+        seconds = time.time() - start
+        return TrainResult(self.run_dir, self.step, last_metrics, eval_metrics, seconds, self._last_checkpoint)
+
+    def _log(self, sums, count, epoch, t_log, start, start_step, total, bar) -> dict[str, float]:
+        keys = sorted(sums)
+        vec = torch.stack([sums[k].cpu() for k in keys]) / max(count, 1) if keys else torch.zeros(0)
+        if self.dist.enabled and keys:
+            all_reduce_(vec, "sum")
+            vec /= self.dist.world_size
+        metrics = {f"train/{k}": float(v) for k, v in zip(keys, vec.tolist())}
+        now = time.time()
+        metrics["lr"] = self.optimizers[next(iter(self.optimizers))].param_groups[0]["lr"]
+        metrics["epoch"] = epoch
+        metrics["samples_per_sec"] = count * self.config.batch_size * self.dist.world_size / max(now - t_log, 1e-9)
+        self.logger.log(self.step, metrics)
+        loss = metrics.get("train/loss", float("nan"))
+        if bar is not None:
+            bar.set_postfix(loss=f"{loss:.4g}")
+        elif self.config.progress and self.dist.is_main:
+            done = self.step - start_step
+            eta = (now - start) / max(done, 1) * (total - self.step)
+            print(f"step {self.step}/{total} | loss {loss:.4g} | {metrics['samples_per_sec']:.0f} ex/s | "
+                  f"elapsed {_fmt_time(now - start)} | eta {_fmt_time(eta)}", file=sys.stderr, flush=True)
+        return metrics
+
+    def _nonfinite_error(self, value: float) -> NonFiniteLossError:
+        step = self.step + 1
+        if self._last_checkpoint is not None:
+            keep = f"the last good checkpoint is {self._last_checkpoint} (step {int(self._last_checkpoint.name[5:])})"
+        else:
+            keep = "no checkpoint had been written yet"
+        return NonFiniteLossError(f"loss became {value} at step {step}; training stopped before updating the weights, "
+                                  f"{keep}; lower --lr, set --grad-clip, or use --precision fp32, then --resume")
+

@@ -1,0 +1,70 @@
+"""One entry point for image datasets: a built-in name (mnist, fashion-mnist) or a folder of images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..core.config import cfg_field, check_positive
+from ..core.errors import ConfigError, DataError
+from .images import DEFAULT_MAX_PIXELS, ImageFolderDataset
+from .mnist import DATASET_NAMES, TensorImageDataset, mnist_dataset
+
+
+@dataclass
+class ImageDataConfig:
+    dataset: str = cfg_field("mnist", help="mnist, fashion-mnist, or a folder of images", metavar="NAME|PATH")
+    data_dir: str | None = cfg_field(None, help="folder holding the MNIST/Fashion-MNIST IDX .gz files")
+    image_size: int | None = cfg_field(None, help="resize/crop folder images to this size (default 64)")
+    channels: int | None = cfg_field(None, help="1 (grey) or 3 (RGB) for folder images (default 3)")
+    max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse images with more pixels than this")
+    holdout: float = cfg_field(0.1, help="fraction of a folder's images held out as the test split")
+    download: bool = cfg_field(True, help="download MNIST/Fashion-MNIST if no local copy is found")
+
+    def __post_init__(self) -> None:
+        if self.channels is not None and self.channels not in (1, 3):
+            raise ConfigError(f"--channels must be 1 or 3 (got {self.channels})")
+        check_positive("image_size", self.image_size, allow_none=True)
+        check_positive("max_pixels", self.max_pixels)
+        if not 0.0 < self.holdout < 1.0:
+            raise ConfigError(f"--holdout must be between 0 and 1 (got {self.holdout})")
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.dataset.lower() in DATASET_NAMES
+
+    @property
+    def name(self) -> str:
+        return self.dataset.lower() if self.is_builtin else Path(self.dataset).name or "images"
+
+
+def load_image_dataset(cfg: ImageDataConfig, split: str = "train") -> TensorImageDataset:
+    """The ``split`` ("train" or "test") of the dataset ``cfg`` names, as uint8 images in memory."""
+    if split not in ("train", "test"):
+        raise ConfigError(f"split must be 'train' or 'test' (got {split!r})")
+    if cfg.is_builtin:
+        if cfg.image_size not in (None, 28) or cfg.channels not in (None, 1):
+            raise ConfigError(f"{cfg.dataset} is 28x28 grey; drop --image-size/--channels")
+        return mnist_dataset(cfg.dataset.lower(), split, cfg.data_dir, download=cfg.download)
+    path = Path(cfg.dataset)
+    if not path.exists():
+        raise DataError(f"dataset {cfg.dataset!r} is neither a built-in name ({', '.join(DATASET_NAMES)}) "
+                        f"nor an existing folder")
+    full = ImageFolderDataset(path, image_size=cfg.image_size or 64, channels=cfg.channels or 3,
+                              max_pixels=cfg.max_pixels)
+    return _holdout_split(full, cfg.holdout, split)
+
+
+def _holdout_split(full: TensorImageDataset, fraction: float, split: str) -> TensorImageDataset:
+    """A fixed, seeded split of a folder: the same images are held out on every run and machine."""
+    n = len(full)
+    n_test = max(1, round(n * fraction)) if n > 1 else 0
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(1234))
+    idx = order[:n_test] if split == "test" else order[n_test:]
+    if len(idx) == 0:
+        raise DataError(f"{split} split of the image folder is empty ({n} images); add images")
+    idx = idx.sort().values
+    labels = full.labels[idx] if getattr(full, "labels", None) is not None else None
+    return TensorImageDataset(full.images[idx], labels, class_names=full.class_names)

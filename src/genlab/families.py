@@ -1,0 +1,13 @@
+"""The model families genlab ships. Importing this registers every family's models with ``genlab.load``."""
+
+from __future__ import annotations
+
+import importlib
+
+# (family, module with its models, module with its CLI)
+FAMILIES: list[tuple[str, str, str]] = [
+    ("vae", "genlab.vae.model", "genlab.vae.cli"),
+]
+
+for _family, _models, _cli in FAMILIES:
+    importlib.import_module(_models)

@@ -1,0 +1,194 @@
+"""Train, sample and evaluate VAEs: the functions behind ``genlab vae ...``.
+
+    >>> from genlab import vae
+    >>> result = vae.train(vae.VAEConfig(latent_dim=2), train_config=TrainConfig(epochs=5), out="runs/vae/z2")
+    >>> model = genlab.load(result.run_dir); grid = model.sample(64, seed=0)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from ..core.checkpoint import latest_checkpoint
+from ..core.config import from_dict, to_dict
+from ..core.device import resolve_device, seed_everything
+from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
+from ..core.errors import CheckpointError, ConfigError
+from ..core.io import read_json, write_json_atomic
+from ..core.model import load, read_model_config
+from ..data.datasets import ImageDataConfig, load_image_dataset
+from ..viz import save_image_grid
+from .model import VAE, VAEConfig, build_vae
+
+FAMILY = "vae"
+
+# The VAE's own engine defaults (measured in benchmarks/vae_mnist.py): see the README.
+DEFAULT_TRAIN = dict(epochs=20, batch_size=128, lr=2e-3, lr_schedule="cosine", min_lr_ratio=0.05,
+                     warmup_steps=200, sample_every=1000, checkpoint_every=2000, log_every=100)
+
+
+def default_train_config(**overrides: Any) -> TrainConfig:
+    return TrainConfig(**{**DEFAULT_TRAIN, **overrides})
+
+
+def default_run_dir(model_config: VAEConfig, data_config: ImageDataConfig) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / FAMILY / f"{data_config.name}-{model_config.arch}-z{model_config.latent_dim}-{stamp}"
+
+
+def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | None = None,
+          train_config: TrainConfig | None = None, *, out: str | Path | None = None, resume: bool = False,
+          overrides: dict[str, Any] | None = None) -> TrainResult:
+    """Train a VAE; returns the run's :class:`TrainResult` (``result.run_dir`` holds everything).
+
+    With ``resume=True`` the run in ``out`` continues from its newest checkpoint with its saved configs;
+    ``overrides`` (field -> value, as typed on the CLI) may change the training ones (``max_steps``, ``epochs``...).
+    """
+    overrides = dict(overrides or {})
+    if resume:
+        if out is None:
+            raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
+        model_config, data_config, train_config = _resumed_configs(Path(out), model_config, data_config,
+                                                                   train_config, overrides)
+    else:
+        model_config = model_config or VAEConfig()
+        data_config = data_config or ImageDataConfig()
+        train_config = train_config or default_train_config()
+    train_data = load_image_dataset(data_config, "train")
+    test_data = load_image_dataset(data_config, "test")
+    c, h, w = train_data.image_shape
+    if (model_config.image_channels, model_config.image_size) != (c, h):
+        if resume:
+            raise ConfigError(f"the data is now {c}x{h}x{w} but the run was trained on "
+                              f"{model_config.image_channels}x{model_config.image_size}x{model_config.image_size}")
+        model_config = from_dict(VAEConfig, {**to_dict(model_config), "image_channels": c, "image_size": h})
+    run_dir = Path(out) if out is not None else default_run_dir(model_config, data_config)
+
+    seed_everything(train_config.seed)  # weight init is part of "same seed, same run"
+    model = build_vae(model_config)
+    run_config = {"family": FAMILY, "model_type": model.model_type, "model": to_dict(model_config),
+                  "data": to_dict(data_config)}
+    eval_batch = 1000
+
+    def eval_fn(m: VAE) -> dict[str, float]:
+        return evaluate_model(m, test_data, batch_size=eval_batch, seed=train_config.seed)
+
+    fixed_seed = train_config.seed
+
+    def sample_fn(m: VAE, path: Path) -> None:
+        save_image_grid(m.sample(64, seed=fixed_seed), path, nrow=8)
+
+    trainer = Trainer(model, train_data, train_config, run_dir, run_config=run_config, eval_fn=eval_fn,
+                      sample_fn=sample_fn)
+    return trainer.fit(resume=resume)
+
+
+def _resumed_configs(run_dir: Path, model_config, data_config, train_config, overrides):
+    ckpt = latest_checkpoint(run_dir) if run_dir.is_dir() else None
+    if ckpt is None:
+        raise CheckpointError(f"nothing to resume in {run_dir}: no checkpoints/step_* folder; "
+                              f"drop --resume to start a new run")
+    saved_model = read_model_config(ckpt)
+    if saved_model.get("family") != FAMILY:
+        raise CheckpointError(f"cannot resume {run_dir} as a VAE: it holds a {saved_model.get('family', '?')} "
+                              f"model ({saved_model['model_type']})")
+    saved = read_json(run_dir / RUN_CONFIG, what="run config")
+    try:
+        m = from_dict(VAEConfig, saved_model["config"])
+        d = from_dict(ImageDataConfig, saved["data"])
+        t = from_dict(TrainConfig, saved["train"])
+    except (KeyError, ConfigError) as e:
+        raise CheckpointError(f"{run_dir / RUN_CONFIG} is corrupt or from another genlab ({e})") from None
+    model_over = {k: v for k, v in overrides.items() if k in to_dict(m)}
+    changed = {k: v for k, v in model_over.items() if to_dict(m)[k] != v}
+    if changed or (model_config is not None and to_dict(model_config) != to_dict(m)):
+        names = ", ".join("--" + k.replace("_", "-") for k in changed) or "the model config"
+        raise ConfigError(f"cannot change {names} when resuming; start a new run instead")
+    d = data_config or from_dict(ImageDataConfig, {**to_dict(d), **{k: v for k, v in overrides.items()
+                                                                    if k in to_dict(d)}})
+    t = train_config or from_dict(TrainConfig, {**to_dict(t), **{k: v for k, v in overrides.items()
+                                                                 if k in to_dict(t)}})
+    return m, d, t
+
+
+@torch.no_grad()
+def evaluate_model(model: VAE, dataset, *, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Test-set negative ELBO per image in nats, with its two terms (one z sample per image, seeded)."""
+    was_training = model.training
+    model.eval()
+    totals = {"nelbo": 0.0, "recon": 0.0, "kl": 0.0}
+    n = 0
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=getattr(dataset, "collate_fn", None))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for x, _ in loader:
+            x = x.to(model.device)
+            out = model(x)
+            for k in totals:
+                totals[k] += float(out[k]) * x.shape[0]
+            n += x.shape[0]
+    model.train(was_training)
+    return {k: v / n for k, v in totals.items()} | {"num_images": n}
+
+
+def _load_vae(run: str | Path, device: str = "cpu") -> VAE:
+    model = load(run, device=resolve_device(device), family=FAMILY)
+    assert isinstance(model, VAE)
+    return model
+
+
+def _saved_data_config(run: Path) -> ImageDataConfig | None:
+    path = run / RUN_CONFIG
+    if not path.exists():
+        return None
+    try:
+        return from_dict(ImageDataConfig, read_json(path, what="run config")["data"])
+    except (KeyError, ConfigError):
+        return None
+
+
+def sample(run: str | Path, *, n: int = 64, out: str | Path | None = None, seed: int = 0, nrow: int | None = None,
+           device: str = "cpu") -> Path:
+    """Write a grid of ``n`` decoded prior samples; returns the PNG's path."""
+    model = _load_vae(run, device)
+    out = Path(out) if out else Path(run) / "samples" / f"sample_seed{seed}.png"
+    return save_image_grid(model.sample(n, seed=seed), out, nrow=nrow)
+
+
+def manifold(run: str | Path, *, grid_size: int = 20, out: str | Path | None = None, device: str = "cpu") -> Path:
+    """The seeds' figure: decode a grid over the 2-D latent plane at standard-normal quantiles 0.05..0.95."""
+    model = _load_vae(run, device)
+    if model.config.latent_dim != 2:
+        raise ConfigError(f"--manifold needs a 2-D latent, this model has {model.config.latent_dim}; train one with "
+                          f"--latent-dim 2 (or plot samples without --manifold)")
+    if grid_size < 2:
+        raise ConfigError(f"--grid-size must be >= 2 (got {grid_size})")
+    q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, grid_size))
+    # Rows go from high z2 (top) to low z2, columns from low z1 to high z1, as in the Keras example's figure.
+    z = torch.stack(torch.meshgrid(q.flip(0), q, indexing="ij")[::-1], dim=-1).reshape(-1, 2)
+    with torch.no_grad():
+        images = torch.sigmoid(model.decode(z.to(model.device)))
+    out = Path(out) if out else Path(run) / "samples" / f"manifold_{grid_size}x{grid_size}.png"
+    return save_image_grid(images, out, nrow=grid_size, padding=0)
+
+
+def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, batch_size: int = 1000, seed: int = 0,
+             out: str | Path | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Test −ELBO (nats/image) with its terms; written to ``RUN/eval.json`` (or ``out``) and returned."""
+    run = Path(run)
+    model = _load_vae(run, device)
+    data_config = data_config or _saved_data_config(run) or ImageDataConfig()
+    test = load_image_dataset(data_config, "test")
+    if test.image_shape != model.image_shape:
+        raise ConfigError(f"{data_config.dataset} images are {test.image_shape}, the model takes {model.image_shape}")
+    metrics = evaluate_model(model, test, batch_size=batch_size, seed=seed)
+    result = {"dataset": data_config.dataset, "split": "test", "model_type": model.model_type,
+              "seed": seed, **metrics, "units": "nats per image"}
+    write_json_atomic(Path(out) if out else run / "eval.json", result)
+    return result
+
