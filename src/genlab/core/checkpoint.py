@@ -66,9 +66,13 @@ def save_checkpoint(run_dir: str | os.PathLike, step: int, model: GenlabModel, t
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    model.save_pretrained(tmp, metadata={"step": str(step)})
-    torch.save(trainer_state, tmp / TRAINER_STATE)
-    _fsync_tree(tmp)
+    try:
+        model.save_pretrained(tmp, metadata={"step": str(step)})
+        torch.save(trainer_state, tmp / TRAINER_STATE)
+        _fsync_tree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():
         # Same step saved twice (e.g. Ctrl-C right after a periodic save): move the old one aside first, since
         # rename() cannot replace a non-empty folder. A crash in between still leaves the older step_* folders.
@@ -85,8 +89,12 @@ def save_checkpoint(run_dir: str | os.PathLike, step: int, model: GenlabModel, t
 
 def _prune(root: Path, keep_last: int) -> None:
     complete = list_checkpoints(root.parent)
-    for _, path in complete[:-keep_last] if keep_last > 0 else []:
-        shutil.rmtree(path, ignore_errors=True)
+    for step, path in complete[:-keep_last] if keep_last > 0 else []:
+        # Rename first (atomic), then delete: a kill mid-delete leaves a .trash folder that is cleaned up later,
+        # never a half-deleted step_* folder.
+        trash = root / f".trash-step_{step:08d}-{os.getpid()}"
+        os.rename(path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
     # Leftovers of writes that were killed half-way.
     for entry in root.iterdir():
         if entry.name.startswith((".tmp-step_", ".trash-step_")) and not entry.name.endswith(f"-{os.getpid()}"):

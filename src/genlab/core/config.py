@@ -129,7 +129,7 @@ def from_dict(cls: type[T], data: dict[str, Any], *, what: str | None = None) ->
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
-    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    """A plain dict of a config dataclass (tuples stay tuples; ``json.dumps`` writes them as lists)."""
     return dataclasses.asdict(obj)
 
 

@@ -39,6 +39,8 @@ def init_distributed(device_type: str) -> DistInfo:
     info = dist_info_from_env()
     if info.enabled and not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
+        if device_type == "cuda":
+            torch.cuda.set_device(info.local_rank % torch.cuda.device_count())
         dist.init_process_group(backend=backend)
     return info
 
@@ -51,7 +53,13 @@ def shutdown_distributed() -> None:
 def all_reduce_(tensor: torch.Tensor, op: str = "sum") -> torch.Tensor:
     """In-place all-reduce when a process group is running, else unchanged."""
     if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(tensor, op={"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX}[op])
+        reduce_op = {"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX}[op]
+        if dist.get_backend() == "nccl" and not tensor.is_cuda:  # NCCL only reduces GPU tensors
+            on_gpu = tensor.cuda()
+            dist.all_reduce(on_gpu, op=reduce_op)
+            tensor.copy_(on_gpu.cpu())
+        else:
+            dist.all_reduce(tensor, op=reduce_op)
     return tensor
 
 

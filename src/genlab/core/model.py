@@ -126,7 +126,10 @@ def build_model(cfg: dict[str, Any], *, source: str = "config") -> "GenlabModel"
         config = from_dict(cls.config_class, cfg["config"], what=f"{model_type} config in {source}")
     except ConfigError as e:
         raise CheckpointError(str(e)) from None
-    return cls(config)
+    try:
+        return cls(config)
+    except (TypeError, ValueError) as e:  # a value __post_init__ does not check, e.g. a string where an int goes
+        raise CheckpointError(f"{source}: config does not build a {model_type} ({e})") from None
 
 
 def load_weights(model: nn.Module, weights_path: Path, *, device: str | torch.device = "cpu") -> None:

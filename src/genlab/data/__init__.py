@@ -39,3 +39,7 @@ __all__ = [
     "read_idx",
     "read_text",
 ]
+
+from genlab.data.datasets import ImageDataConfig, load_image_dataset  # noqa: E402
+
+__all__ += ["ImageDataConfig", "load_image_dataset"]

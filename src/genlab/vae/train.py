@@ -28,7 +28,7 @@ from .model import VAE, VAEConfig, build_vae
 FAMILY = "vae"
 
 # The VAE's own engine defaults (measured in benchmarks/vae_mnist.py): see the README.
-DEFAULT_TRAIN = dict(epochs=20, batch_size=128, lr=2e-3, lr_schedule="cosine", min_lr_ratio=0.05,
+DEFAULT_TRAIN = dict(epochs=20, batch_size=128, lr=1e-3, lr_schedule="cosine", min_lr_ratio=0.05,
                      warmup_steps=200, sample_every=1000, checkpoint_every=2000, log_every=100)
 
 
