@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GenlabError as e:
-        print(f"genlab: error: {e}", file=sys.stderr)
+        # Ctrl-C during training is not an error: a checkpoint was saved and the message says how to resume.
+        kind = "stopped" if e.exit_code == 130 else "error"
+        print(f"genlab: {kind}: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("genlab: aborted", file=sys.stderr)

@@ -72,6 +72,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GENLAB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(mnist_mod, "_shared_data_roots", lambda: [])
+    monkeypatch.setattr(mnist_mod, "DEBIAN_DATASETS", tmp_path / "no-debian-datasets")
     return tmp_path
 
 
@@ -331,3 +332,15 @@ def test_real_fashion_mnist() -> None:
 def test_file_names_constant() -> None:
     assert set(MNIST_FILES) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                                 "t10k-labels-idx1-ubyte"}
+
+
+def test_debian_dataset_package_layout_is_found(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `apt-get install dataset-fashion-mnist` installs /usr/share/datasets/fashion-mnist/*.gz
+    from helpers import make_mnist_dir
+
+    debian = isolated / "usr-share-datasets"
+    make_mnist_dir(debian / "fashion-mnist", n_train=20, n_test=10)
+    monkeypatch.setattr(mnist_mod, "DEBIAN_DATASETS", debian)
+    assert find_dataset_dir("fashion-mnist") == debian / "fashion-mnist"
+    images, labels = load_mnist("fashion-mnist", "test")
+    assert images.shape == (10, 28, 28) and labels.shape == (10,)

@@ -244,3 +244,32 @@ def test_ddp_vae_cli_under_torchrun(tiny_mnist, tmp_path):
     assert proc.stdout.count("trained 6 steps") == 2  # both ranks finish; only rank 0 wrote files
     assert [r["step"] for r in read_metrics(tmp_path / "run") if "train/loss" in r] == [2, 4, 6]
     assert genlab.load(tmp_path / "run").model_type == "vae-mlp"
+
+
+def test_ctrl_c_on_the_real_cli_saves_a_checkpoint_and_resumes(tiny_mnist, tmp_path):
+    import re
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    env = {**os.environ, "GENLAB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "genlab", *train_args(tiny_mnist, out, "--max-steps", "100000",
+                                                                       "--checkpoint-every", "1000000")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(read_metrics(out)) < 3:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    match = re.fullmatch(r"genlab: stopped: interrupted at step (\d+); checkpoint saved to (\S+); "
+                         r"continue with --resume", last)
+    assert match, err
+    step = int(match.group(1))
+    assert step >= 6 and latest_checkpoint(out).name == f"step_{step:08d}"
+    resumed = subprocess.run([sys.executable, "-m", "genlab", "vae", "train", "--out", str(out), "--resume",
+                              "--max-steps", str(step + 4), "--no-progress"], capture_output=True, text=True,
+                             env=env, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"trained {step + 4} steps" in resumed.stdout

@@ -17,8 +17,8 @@ from .mnist import DATASET_NAMES, TensorImageDataset, mnist_dataset
 class ImageDataConfig:
     dataset: str = cfg_field("mnist", help="mnist, fashion-mnist, or a folder of images", metavar="NAME|PATH")
     data_dir: str | None = cfg_field(None, help="folder holding the MNIST/Fashion-MNIST IDX .gz files")
-    image_size: int | None = cfg_field(None, help="resize/crop folder images to this size (default 64)")
-    channels: int | None = cfg_field(None, help="1 (grey) or 3 (RGB) for folder images (default 3)")
+    image_size: int | None = cfg_field(None, help="resize/crop folder images to this size; none = 64")
+    channels: int | None = cfg_field(None, help="1 (grey) or 3 (RGB) for folder images; none = 3")
     max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse images with more pixels than this")
     holdout: float = cfg_field(0.1, help="fraction of a folder's images held out as the test split")
     download: bool = cfg_field(True, help="download MNIST/Fashion-MNIST if no local copy is found")

@@ -5,7 +5,8 @@ Search order of :func:`find_dataset_dir` (first folder holding all four IDX file
 1. ``data_dir`` if given (and nothing else: a wrong ``--data-dir`` is an error, not a silent fallback);
 2. ``$GENLAB_DATA_DIR``;
 3. the project's shared data, ``<cwd>/../shared/data`` and ``<repo>/../shared/data``;
-4. the cache, ``$XDG_CACHE_HOME/genlab/data`` or ``~/.cache/genlab/data``;
+4. the cache, ``$XDG_CACHE_HOME/genlab/data`` or ``~/.cache/genlab/data``, then Debian's ``/usr/share/datasets``
+   (where ``apt-get install dataset-fashion-mnist`` puts Fashion-MNIST);
 5. a download with torchvision into the cache, unless ``download=False`` or ``$GENLAB_OFFLINE`` is set.
 
 In each root the files may lie in the root itself, in ``<root>/<name>`` (e.g. ``mnist/``, ``fashion-mnist/``) or in
@@ -110,6 +111,9 @@ def _search(roots: Sequence[Path], name: str) -> Path | None:
     return None
 
 
+DEBIAN_DATASETS = Path("/usr/share/datasets")
+
+
 def _shared_data_roots() -> list[Path]:
     """The project's shared data folders (``../shared/data`` next to the cwd and next to the repo checkout)."""
     repo_root = Path(__file__).resolve().parents[3]  # src/genlab/data/mnist.py -> repo
@@ -131,6 +135,7 @@ def _candidate_roots() -> list[Path]:
         roots.append(Path(env).expanduser())
     roots.extend(_shared_data_roots())
     roots.append(_cache_root())
+    roots.append(DEBIAN_DATASETS)  # `apt-get install dataset-fashion-mnist` puts the .gz files here
     unique: list[Path] = []
     seen: set[Path] = set()
     for root in roots:

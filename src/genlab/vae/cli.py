@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from .model import VAEConfig
     from .train import DEFAULT_TRAIN
 
-    t = sub.add_parser("train", help="train a VAE", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    t = sub.add_parser("train", help="train a VAE",
                        description="Train a VAE on mnist, fashion-mnist or a folder of images. Writes a run folder "
                                    "(config, metrics.jsonl, tensorboard/, samples/, checkpoints/).")
     add_dataclass_arguments(t.add_argument_group("data"), ImageDataConfig)
