@@ -73,3 +73,12 @@ def assert_one_line_error(code: int, err: str, *needles: str) -> None:
     assert "Traceback" not in err
     for needle in needles:
         assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+
+
+def one_line(err, *words: str) -> str:
+    """For ``pytest.raises(...) as err``: the error message is one line and contains every word."""
+    msg = str(err.value)
+    assert "\n" not in msg, msg
+    for w in words:
+        assert w in msg, msg
+    return msg

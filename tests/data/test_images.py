@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import one_line
 import torch
 from PIL import Image
 
@@ -22,12 +23,6 @@ from genlab.data.images import (
 )
 
 
-def one_line(err: pytest.ExceptionInfo, *words: str) -> str:
-    msg = str(err.value)
-    assert "\n" not in msg, msg
-    for w in words:
-        assert w in msg, msg
-    return msg
 
 
 def noise(size: tuple[int, int] = (64, 48), seed: int = 0) -> Image.Image:

@@ -6,7 +6,7 @@ import gzip
 import struct
 from pathlib import Path
 
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, one_line
 
 import numpy as np
 import pytest
@@ -76,12 +76,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def one_line(err: pytest.ExceptionInfo, *words: str) -> str:
-    msg = str(err.value)
-    assert "\n" not in msg, msg
-    for w in words:
-        assert w in msg, msg
-    return msg
 
 
 # ---------------------------------------------------------------- find_dataset_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from helpers import SHARED_DATA
+from helpers import SHARED_DATA, one_line
 
 import pytest
 
@@ -17,12 +17,6 @@ NIETZSCHE = SHARED / "nietzsche" / "nietzsche.txt"
 SHAKESPEARE = SHARED / "tinyshakespeare" / "input.txt"
 
 
-def one_line(err: pytest.ExceptionInfo, *words: str) -> str:
-    msg = str(err.value)
-    assert "\n" not in msg, msg
-    for w in words:
-        assert w in msg, msg
-    return msg
 
 
 def write(tmp_path: Path, data: bytes, name: str = "t.txt") -> Path:

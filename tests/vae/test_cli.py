@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 
 import genlab
 from genlab.core.checkpoint import latest_checkpoint, list_checkpoints
 from genlab.core.tracking import read_metrics
-from helpers import REPO, assert_one_line_error, make_image_folder
+from helpers import assert_one_line_error, make_image_folder
 
 FAST = ["--batch-size", "32", "--log-every", "2", "--no-progress", "--no-tensorboard", "--device", "cpu"]
 

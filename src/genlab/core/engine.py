@@ -437,7 +437,7 @@ class Trainer:
         if self.dist.enabled and keys:
             all_reduce_(vec, "sum")
             vec /= self.dist.world_size
-        metrics = {f"train/{k}": float(v) for k, v in zip(keys, vec.tolist())}
+        metrics = {f"train/{k}": float(v) for k, v in zip(keys, vec.tolist(), strict=True)}
         now = time.time()
         metrics["lr"] = self.optimizers[next(iter(self.optimizers))].param_groups[0]["lr"]
         metrics["epoch"] = epoch

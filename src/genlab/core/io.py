@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import GenlabError
+from .errors import DataError, GenlabError
 
 
 def ensure_dir(path: str | os.PathLike) -> Path:
@@ -100,3 +100,18 @@ def read_json(path: str | os.PathLike, *, what: str = "file") -> dict:
     if not isinstance(obj, dict):
         raise GenlabError(f"{what} {path} is corrupt (expected a JSON object)")
     return obj
+
+
+def read_user_file(path: str | os.PathLike, *, what: str, fix: str = "check the path") -> bytes:
+    """The bytes of a file a user pointed us at, or a one-line :class:`DataError` (missing, a folder, unreadable)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{what} {path} does not exist; {fix}")
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a directory, not a file; point genlab at the file itself")
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise DataError(f"{what} {path} is not readable (permission denied); fix its permissions") from None
+    except OSError as e:
+        raise DataError(f"{what} {path} could not be read ({e.strerror or e}); {fix}") from None

@@ -38,6 +38,7 @@ __all__ = [
     "mnist_dataset",
     "read_idx",
     "read_text",
+    "resize_center_crop",
 ]
 
 from genlab.data.datasets import ImageDataConfig, load_image_dataset  # noqa: E402

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlab.core.io import read_user_file
 from genlab.core.errors import DataError
 
 __all__ = ["read_idx"]
@@ -35,16 +36,7 @@ _FIX = "re-download it or point genlab at a good copy"
 
 def _read_bytes(path: Path) -> bytes:
     """Return the file's decompressed content, turning every OS/gzip problem into a one-line DataError."""
-    if not path.exists():
-        raise DataError(f"IDX file {path} does not exist; check the path or pass --data-dir DIR")
-    if path.is_dir():
-        raise DataError(f"IDX file {path} is a directory, not a file; point genlab at the file itself")
-    try:
-        raw = path.read_bytes()
-    except PermissionError:
-        raise DataError(f"IDX file {path} is not readable (permission denied); fix its permissions") from None
-    except OSError as e:
-        raise DataError(f"IDX file {path} could not be read ({e.strerror or e}); {_FIX}") from None
+    raw = read_user_file(path, what="IDX file", fix=f"check the path or pass --data-dir DIR ({_FIX})")
     if raw[:2] != _GZIP_MAGIC:
         return raw
     try:

@@ -6,6 +6,7 @@ import codecs
 import os
 from pathlib import Path
 
+from genlab.core.io import read_user_file
 from genlab.core.errors import ConfigError, DataError
 
 __all__ = ["ENCODING_ERRORS", "read_text"]
@@ -62,16 +63,7 @@ def read_text(path: str | os.PathLike[str], *, encoding: str = "utf-8", errors: 
         raise ConfigError(f"encoding errors mode {errors!r} is not supported; use one of {', '.join(ENCODING_ERRORS)}")
     codec = _codec_name(encoding)
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"text file {path} does not exist; check the path")
-    if path.is_dir():
-        raise DataError(f"text file {path} is a directory, not a file; pass the text file itself")
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise DataError(f"text file {path} is not readable (permission denied); fix its permissions") from None
-    except OSError as e:
-        raise DataError(f"text file {path} could not be read ({e.strerror or e}); check the file") from None
+    data = read_user_file(path, what="text file")
     if not data:
         raise DataError(f"text file {path} is empty (0 bytes); use a file that holds text")
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -136,7 +137,7 @@ class ConvVAE(VAE):
         self.encoder = nn.Sequential(*enc)
         dec: list[nn.Module] = [nn.Linear(config.latent_dim, flat), nn.Unflatten(1, (chans[-1], self.bottom, self.bottom))]
         rev = list(reversed(chans))
-        for c_in, c_out in zip(rev, rev[1:]):
+        for c_in, c_out in itertools.pairwise(rev):
             dec += [nn.BatchNorm2d(c_in), nn.LeakyReLU(0.2), nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)]
         dec += [nn.BatchNorm2d(rev[-1]), nn.LeakyReLU(0.2),
                 nn.ConvTranspose2d(rev[-1], config.image_channels, 4, stride=2, padding=1)]
