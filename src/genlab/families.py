@@ -7,6 +7,7 @@ import importlib
 # (family, module with its models, module with its CLI)
 FAMILIES: list[tuple[str, str, str]] = [
     ("vae", "genlab.vae.model", "genlab.vae.cli"),
+    ("text", "genlab.text.gpt", "genlab.text.cli"),  # gpt.py imports model.py: LSTM, GRU and GPT
 ]
 
 for _family, _models, _cli in FAMILIES:

@@ -57,7 +57,7 @@ def test_same_seed_same_run_different_seed_different_run(tmp_path):
 
 def _interrupt_at(step):
     def hook(model, path):
-        if path.name == f"step_{step:06d}.png":
+        if path.name == f"step_{step:06d}":
             os.kill(os.getpid(), signal.SIGINT)
     return hook
 

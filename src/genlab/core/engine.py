@@ -49,7 +49,9 @@ class TrainConfig:
     batch_size: int = cfg_field(128, help="examples per step (per process under torchrun)")
     lr: float = cfg_field(1e-3, help="peak learning rate")
     optimizer: Literal["adam", "adamw", "rmsprop", "sgd"] = cfg_field("adam", help="optimiser")
-    weight_decay: float = cfg_field(0.0, help="weight decay")
+    weight_decay: float = cfg_field(0.0, help="weight decay (matrices and embeddings only, not biases/norms)")
+    adam_beta1: float = cfg_field(0.9, help="Adam/AdamW beta1")
+    adam_beta2: float = cfg_field(0.999, help="Adam/AdamW beta2")
     lr_schedule: Literal["constant", "cosine", "linear"] = cfg_field("constant", help="LR schedule after warm-up")
     warmup_steps: int = cfg_field(0, help="linear LR warm-up steps")
     min_lr_ratio: float = cfg_field(0.1, help="final LR as a fraction of --lr for cosine/linear schedules")
@@ -73,6 +75,9 @@ class TrainConfig:
         check_positive("lr", self.lr)
         check_choice("optimizer", self.optimizer, ("adam", "adamw", "rmsprop", "sgd"))
         check_non_negative("weight_decay", self.weight_decay)
+        for name in ("adam_beta1", "adam_beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1) (got {getattr(self, name)})")
         check_choice("lr_schedule", self.lr_schedule, ("constant", "cosine", "linear"))
         check_non_negative("warmup_steps", self.warmup_steps)
         if not 0.0 <= self.min_lr_ratio <= 1.0:
@@ -160,6 +165,7 @@ class Trainer:
                  run_config: dict[str, Any] | None = None,
                  eval_fn: Callable[[GenlabModel], dict[str, float]] | None = None,
                  sample_fn: Callable[[GenlabModel, Path], None] | None = None) -> None:
+        """``sample_fn(model, path_stem)`` writes samples to ``path_stem`` + a suffix of its choice."""
         self.model = model
         self.train_data = train_data
         self.config = config
@@ -175,14 +181,20 @@ class Trainer:
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg = self.config
         params = [p for p in self.model.parameters() if p.requires_grad]
+        # Decay matrices and embeddings, not biases or norm gains (as nanoGPT / GPT-2 do).
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        groups = [g for g in groups if g["params"]]
         opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop,
                    "sgd": torch.optim.SGD}[cfg.optimizer]
-        kwargs: dict[str, Any] = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
+        kwargs: dict[str, Any] = {"lr": cfg.lr}
         if cfg.optimizer == "sgd":
             kwargs["momentum"] = 0.9
+        if cfg.optimizer in ("adam", "adamw"):
+            kwargs["betas"] = (cfg.adam_beta1, cfg.adam_beta2)
         if cfg.optimizer in ("adam", "adamw") and self.device.type in ("cpu", "cuda"):
             kwargs["fused"] = True  # one kernel for all parameters: ~15% faster steps for small CPU models
-        return {"model": opt_cls(params, **kwargs)}
+        return {"model": opt_cls(groups, **kwargs)}
 
     def forward_loss(self, batch: Any) -> dict[str, torch.Tensor]:
         """Run the (DDP-wrapped) model under autocast; it returns a dict with a scalar ``loss``."""
@@ -282,7 +294,8 @@ class Trainer:
 
     def _sample(self) -> None:
         if self.sample_fn is not None and self.dist.is_main:
-            self._run_hook(self.sample_fn, self.run_dir / "samples" / f"step_{self.step:06d}.png")
+            # The hook adds its own suffix (.png for images, .txt for text ...).
+            self._run_hook(self.sample_fn, self.run_dir / "samples" / f"step_{self.step:06d}")
 
     def _evaluate(self) -> dict[str, float]:
         if self.eval_fn is None or not self.dist.is_main:

@@ -14,13 +14,13 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from ..core.checkpoint import latest_checkpoint
 from ..core.config import from_dict, to_dict
 from ..core.device import resolve_device, seed_everything
 from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
-from ..core.errors import CheckpointError, ConfigError
+from ..core.errors import ConfigError
 from ..core.io import read_json, write_json_atomic
-from ..core.model import load, read_model_config
+from ..core.model import load
+from ..core.runs import resumed_configs
 from ..data.datasets import ImageDataConfig, load_image_dataset
 from ..viz import save_image_grid
 from .model import VAE, VAEConfig, build_vae
@@ -53,8 +53,9 @@ def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | 
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
-        model_config, data_config, train_config = _resumed_configs(Path(out), model_config, data_config,
-                                                                   train_config, overrides)
+        model_config, data_config, train_config = resumed_configs(
+            out, family=FAMILY, data_class=ImageDataConfig, overrides=overrides, model_config=model_config,
+            data_config=data_config, train_config=train_config)
     else:
         model_config = model_config or VAEConfig()
         data_config = data_config or ImageDataConfig()
@@ -81,39 +82,11 @@ def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | 
     fixed_seed = train_config.seed
 
     def sample_fn(m: VAE, path: Path) -> None:
-        save_image_grid(m.sample(64, seed=fixed_seed), path, nrow=8)
+        save_image_grid(m.sample(64, seed=fixed_seed), path.with_suffix(".png"), nrow=8)
 
     trainer = Trainer(model, train_data, train_config, run_dir, run_config=run_config, eval_fn=eval_fn,
                       sample_fn=sample_fn)
     return trainer.fit(resume=resume)
-
-
-def _resumed_configs(run_dir: Path, model_config, data_config, train_config, overrides):
-    ckpt = latest_checkpoint(run_dir) if run_dir.is_dir() else None
-    if ckpt is None:
-        raise CheckpointError(f"nothing to resume in {run_dir}: no checkpoints/step_* folder; "
-                              f"drop --resume to start a new run")
-    saved_model = read_model_config(ckpt)
-    if saved_model.get("family") != FAMILY:
-        raise CheckpointError(f"cannot resume {run_dir} as a VAE: it holds a {saved_model.get('family', '?')} "
-                              f"model ({saved_model['model_type']})")
-    saved = read_json(run_dir / RUN_CONFIG, what="run config")
-    try:
-        m = from_dict(VAEConfig, saved_model["config"])
-        d = from_dict(ImageDataConfig, saved["data"])
-        t = from_dict(TrainConfig, saved["train"])
-    except (KeyError, ConfigError) as e:
-        raise CheckpointError(f"{run_dir / RUN_CONFIG} is corrupt or from another genlab ({e})") from None
-    model_over = {k: v for k, v in overrides.items() if k in to_dict(m)}
-    changed = {k: v for k, v in model_over.items() if to_dict(m)[k] != v}
-    if changed or (model_config is not None and to_dict(model_config) != to_dict(m)):
-        names = ", ".join("--" + k.replace("_", "-") for k in changed) or "the model config"
-        raise ConfigError(f"cannot change {names} when resuming; start a new run instead")
-    d = data_config or from_dict(ImageDataConfig, {**to_dict(d), **{k: v for k, v in overrides.items()
-                                                                    if k in to_dict(d)}})
-    t = train_config or from_dict(TrainConfig, {**to_dict(t), **{k: v for k, v in overrides.items()
-                                                                 if k in to_dict(t)}})
-    return m, d, t
 
 
 @torch.no_grad()

@@ -1,0 +1,279 @@
+"""Tokenizers of the text-generation family: characters and words, fitted on the training corpus.
+
+* :class:`CharTokenizer` - one token per Unicode character, the vocabulary is the sorted set of the corpus's
+  characters (Chollet, *Deep Learning with Python*, char-LSTM; Karpathy's char-rnn / nanoGPT ``shakespeare_char``).
+* :class:`WordTokenizer` - words, punctuation marks and newlines as tokens, most frequent first, with ``<unk>`` at
+  id 0 for everything else (the word models of Chollet's *Deep Learning with Python* and Foster's *Generative Deep
+  Learning*, which use Keras' tokenisation: lower-cased text, punctuation split off).
+
+A subword option (BPE) would come through a well-kept library such as Hugging Face ``tokenizers``; not added yet.
+
+Both tokenizers save to a JSON-able dict (:meth:`to_dict`) and come back with :func:`tokenizer_from_dict`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from genlab.core.errors import ConfigError, DataError
+
+__all__ = [
+    "TOKENIZERS",
+    "UNK",
+    "CharTokenizer",
+    "WordTokenizer",
+    "fit_tokenizer",
+    "tokenizer_from_dict",
+]
+
+UNK = "<unk>"
+_MAX_LISTED = 10  # unknown characters named in an error message; more would not fit on one line
+
+
+def _ids_list(ids: Sequence[int] | torch.Tensor, vocab_size: int) -> list[int]:
+    """``ids`` (a list of ints or a 0-/1-D integer tensor) as a list, each checked to lie in ``0..vocab_size-1``."""
+    if isinstance(ids, torch.Tensor):
+        if ids.ndim > 1:
+            raise ValueError(f"decode takes a 1-D tensor of token ids, got shape {tuple(ids.shape)}")
+        ids = ids.reshape(-1).tolist()
+    else:
+        ids = [int(i) for i in ids]
+    if ids and (min(ids) < 0 or max(ids) >= vocab_size):
+        bad = min(ids) if min(ids) < 0 else max(ids)
+        # A negative id would silently index from the end of the vocabulary, so check instead of catching IndexError.
+        raise DataError(
+            f"token id {bad} is outside the vocabulary (ids 0..{vocab_size - 1}); the model and its tokenizer do not "
+            f"match: use the tokenizer saved with the model"
+        )
+    return ids
+
+
+def _check_vocab(vocab: Any, kind: str) -> list[str]:
+    if isinstance(vocab, str) or not isinstance(vocab, Iterable):
+        raise DataError(f"{kind} tokenizer vocabulary must be a list of strings, got {type(vocab).__name__}; "
+                        f"use a tokenizer saved by genlab")
+    vocab = list(vocab)
+    if not vocab or not all(isinstance(t, str) and t for t in vocab):
+        raise DataError(f"{kind} tokenizer vocabulary must be a non-empty list of non-empty strings; "
+                        f"use a tokenizer saved by genlab")
+    if len(set(vocab)) != len(vocab):
+        dup = next(t for t, c in Counter(vocab).items() if c > 1)
+        raise DataError(f"{kind} tokenizer vocabulary lists {dup!r} twice; use a tokenizer saved by genlab")
+    return vocab
+
+
+class CharTokenizer:
+    """One token per character; ids index the sorted set of the characters seen when fitting."""
+
+    kind = "char"
+
+    def __init__(self, vocab: Sequence[str]) -> None:
+        vocab = _check_vocab(vocab, self.kind)
+        if any(len(c) != 1 for c in vocab):
+            bad = next(c for c in vocab if len(c) != 1)
+            raise DataError(f"char tokenizer vocabulary holds {bad!r}, which is not one character; "
+                            f"use a tokenizer saved by genlab")
+        self.vocab: list[str] = vocab
+        self.stoi: dict[str, int] = {c: i for i, c in enumerate(vocab)}
+
+    @classmethod
+    def fit(cls, text: str) -> CharTokenizer:
+        """The tokenizer of ``text``: its distinct characters, sorted by code point (deterministic)."""
+        if not text:
+            raise DataError("cannot fit a tokenizer on an empty text; use a file that holds text")
+        return cls(sorted(set(text)))
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str, *, what: str = "prompt") -> list[int]:
+        """Token ids of ``text``; raises :class:`DataError` naming the characters not in the vocabulary.
+
+        ``what`` names the text in that message ("prompt", "text file x.txt", ...).
+        """
+        stoi = self.stoi
+        if not set(text) <= stoi.keys():
+            unknown = list(dict.fromkeys(c for c in text if c not in stoi))  # in order of first appearance
+            listed = ", ".join(repr(c) for c in unknown[:_MAX_LISTED])
+            more = f" and {len(unknown) - _MAX_LISTED} more" if len(unknown) > _MAX_LISTED else ""
+            noun = "character" if len(unknown) == 1 else "characters"
+            raise DataError(
+                f"{what} contains {len(unknown)} {noun} the model never saw: {listed}{more} "
+                f"(its vocabulary has {self.vocab_size} characters); remove them"
+            )
+        return [stoi[c] for c in text]
+
+    def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
+        """The text of ``ids`` (a list of ints or a 1-D tensor); exact inverse of :meth:`encode`."""
+        vocab = self.vocab
+        return "".join(vocab[i] for i in _ids_list(ids, self.vocab_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "vocab": list(self.vocab)}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharTokenizer) and self.vocab == other.vocab
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+
+# A word is a run of letters/digits of any script ([^\W_]: \w without the underscore), optionally with one
+# apostrophe suffix of letters ("it's", "o'er", "don’t"); every other non-space character is its own token
+# (punctuation, symbols, "_"), and "\n" is kept as a token so that line structure survives. Other whitespace only
+# separates tokens. This is the seeds' ASCII pattern \n|[A-Za-z0-9]+(?:'[A-Za-z]+)?|[^\sA-Za-z0-9] made Unicode-aware.
+_WORD_RE = re.compile(r"\n|[^\W_]+(?:['’][^\W\d_]+)?|[^\s\w]|_")
+
+# decode(): no space before closing marks, none after opening ones, none around "\n". Straight double quotes
+# alternate: odd ones open, even ones close. A lone ' is treated as closing, right for apostrophes ("dogs '").
+_NO_SPACE_BEFORE = frozenset(".,;:!?)]}'”’»…%")
+_NO_SPACE_AFTER = frozenset("([{“‘«")
+
+
+class WordTokenizer:
+    """Words, punctuation and newlines as tokens; ``<unk>`` (id 0) stands for every word not in the vocabulary."""
+
+    kind = "word"
+
+    def __init__(self, vocab: Sequence[str], *, lowercase: bool = True) -> None:
+        vocab = _check_vocab(vocab, self.kind)
+        if vocab[0] != UNK:
+            raise DataError(f"word tokenizer vocabulary must start with {UNK!r} (id 0), got {vocab[0]!r}; "
+                            f"use a tokenizer saved by genlab")
+        self.vocab: list[str] = vocab
+        self.lowercase = bool(lowercase)
+        self.stoi: dict[str, int] = {t: i for i, t in enumerate(vocab)}
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens of ``text`` (lower-cased first if the tokenizer is), before mapping to ids."""
+        if self.lowercase:
+            text = text.lower()
+        return _WORD_RE.findall(text)
+
+    @classmethod
+    def fit(
+        cls, text: str, *, max_vocab: int = 20000, min_freq: int = 1, lowercase: bool = True
+    ) -> WordTokenizer:
+        """The tokenizer of ``text``: ``<unk>`` then the tokens seen at least ``min_freq`` times, most frequent
+        first, ties in alphabetical (code point) order, at most ``max_vocab`` entries in all (``<unk>`` included).
+        """
+        if isinstance(max_vocab, bool) or not isinstance(max_vocab, int) or max_vocab < 2:
+            raise ConfigError(f"--max-vocab must be an integer >= 2 (got {max_vocab!r}); it counts {UNK} too")
+        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+            raise ConfigError(f"--min-freq must be an integer >= 1 (got {min_freq!r})")
+        counts = Counter(cls([UNK], lowercase=lowercase).tokenize(text))
+        if not counts:
+            raise DataError("cannot fit a word tokenizer on a text without words; use a file that holds text")
+        kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
+        if not kept:
+            top = max(counts.values())
+            raise DataError(f"no word occurs {min_freq} times (the most frequent occurs {top} times); "
+                            f"use a smaller --min-freq or a longer text")
+        return cls([UNK, *kept[: max_vocab - 1]], lowercase=lowercase)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str, *, what: str = "prompt") -> list[int]:
+        """Token ids of ``text``; unknown tokens become ``<unk>`` (id 0), never an error (see :meth:`count_unknown`).
+
+        ``what`` is accepted for symmetry with :meth:`CharTokenizer.encode` and not used.
+        """
+        stoi = self.stoi
+        return [stoi.get(t, 0) for t in self.tokenize(text)]
+
+    def count_unknown(self, text: str) -> int:
+        """How many tokens of ``text`` are not in the vocabulary (so :meth:`encode` maps them to ``<unk>``)."""
+        stoi = self.stoi
+        return sum(t not in stoi for t in self.tokenize(text))
+
+    def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
+        """The tokens of ``ids`` joined by single spaces, except: no space before closing punctuation
+        (``.,;:!?)]}'`` ...), none after opening brackets (``([{`` ...), none around ``"\\n"``, and straight double
+        quotes hug their text (odd ones open, even ones close).
+
+        So ``decode(encode(t))`` is ``t`` lower-cased with whitespace normalised, wherever ``t`` follows those rules.
+        """
+        vocab = self.vocab
+        parts: list[str] = []
+        prev = "\n"  # as if after a newline: no leading space
+        after_opening = False
+        quote_open = False
+        for i in _ids_list(ids, self.vocab_size):
+            tok = vocab[i]
+            closing = tok in _NO_SPACE_BEFORE or (tok == '"' and quote_open)
+            if not (tok == "\n" or prev == "\n" or closing or after_opening):
+                parts.append(" ")
+            parts.append(tok)
+            if tok == '"':
+                quote_open = not quote_open
+                after_opening = quote_open
+            else:
+                after_opening = tok in _NO_SPACE_AFTER
+            prev = tok
+        return "".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "vocab": list(self.vocab), "lowercase": self.lowercase}
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, WordTokenizer) and self.vocab == other.vocab
+                and self.lowercase == other.lowercase)
+
+    def __repr__(self) -> str:
+        return f"WordTokenizer(vocab_size={self.vocab_size}, lowercase={self.lowercase})"
+
+
+Tokenizer = CharTokenizer | WordTokenizer
+
+TOKENIZERS: dict[str, type[CharTokenizer | WordTokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}
+
+
+# The keyword options of each tokenizer's fit().
+_FIT_OPTIONS: dict[str, frozenset[str]] = {
+    "char": frozenset(),
+    "word": frozenset({"max_vocab", "min_freq", "lowercase"}),
+}
+
+
+def _kind(kind: Any) -> str:
+    if not isinstance(kind, str) or kind not in TOKENIZERS:
+        raise ConfigError(f"unknown tokenizer {kind!r}; valid tokenizers: {', '.join(TOKENIZERS)}")
+    return kind
+
+
+def tokenizer_from_dict(d: Mapping[str, Any]) -> CharTokenizer | WordTokenizer:
+    """Rebuild a tokenizer from :meth:`to_dict`'s output (e.g. after a JSON round trip)."""
+    if not isinstance(d, Mapping):
+        raise DataError(f"a saved tokenizer must be a dict, got {type(d).__name__}; use a tokenizer saved by genlab")
+    kind = _kind(d.get("kind"))
+    if "vocab" not in d:
+        raise DataError(f"saved {kind} tokenizer has no 'vocab'; use a tokenizer saved by genlab")
+    if kind == "char":
+        return CharTokenizer(d["vocab"])
+    return WordTokenizer(d["vocab"], lowercase=bool(d.get("lowercase", True)))
+
+
+def fit_tokenizer(kind: str, text: str, **kw: Any) -> CharTokenizer | WordTokenizer:
+    """Fit the tokenizer named ``kind`` ("char" or "word") on ``text``; ``kw`` go to its ``fit``.
+
+    Options set to ``None`` are ignored, so a caller may pass every option of every tokenizer; a set option that
+    the chosen tokenizer does not take (``max_vocab`` for "char") raises :class:`ConfigError`.
+    """
+    cls = TOKENIZERS[_kind(kind)]
+    kw = {k: v for k, v in kw.items() if v is not None}
+    extra = sorted(set(kw) - _FIT_OPTIONS[kind])
+    if extra:
+        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+        other = [k for k, opts in _FIT_OPTIONS.items() if k != kind and set(extra) <= opts]
+        instead = f" or use --tokenizer {other[0]}" if other else ""
+        raise ConfigError(f"{flags} {'does' if len(extra) == 1 else 'do'} not apply to the {kind} tokenizer; "
+                          f"drop {'it' if len(extra) == 1 else 'them'}{instead}")
+    return cls.fit(text, **kw)
