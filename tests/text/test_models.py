@@ -46,7 +46,7 @@ def test_gpt_rejects_a_sequence_longer_than_its_context():
         GPTConfig(n_embd=30, n_head=4)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gpt"])
+@pytest.mark.parametrize("kind", ["lstm", "gru", "gpt"])
 def test_cached_step_logits_equal_the_full_forward(kind):
     model = make(kind).eval()
     x = torch.randint(0, TOK.vocab_size, (2, 20))

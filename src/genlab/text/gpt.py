@@ -25,7 +25,7 @@ class GPTConfig:
     block_size: int = cfg_field(64, help="context length in tokens")
     n_layer: int = cfg_field(4, help="Transformer blocks")
     n_head: int = cfg_field(4, help="attention heads")
-    n_embd: int = cfg_field(128, help="embedding width")
+    n_embd: int = cfg_field(64, help="embedding width")
     dropout: float = cfg_field(0.0, help="dropout in attention and MLP")
     bias: bool = cfg_field(False, help="biases in Linear and LayerNorm layers")
     vocab_size: int = cfg_field(0, help="set from the tokenizer", cli=False)

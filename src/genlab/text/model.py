@@ -98,9 +98,19 @@ class RNNLanguageModel(TextModel):
 
     @torch.no_grad()
     def step(self, token: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-        """One token (B,) in, next-token logits (B, V) out: one time step per generated token."""
-        logits, state = self.logits(token[:, None], state)
-        return logits[:, -1], state
+        """One token (B,) in, next-token logits (B, V) out: one time step per generated token.
+
+        The cell is written out with the module's own weights (the same maths as ``nn.LSTM``/``nn.GRU``): for a
+        single time step, the fused sequence kernel's per-call set-up costs more than the arithmetic.
+        """
+        x = self.embed(token)
+        x, state = self._cell_step(x, state)
+        return self.head(x), state
+
+    def _weights(self, layer: int) -> tuple[torch.Tensor, ...]:
+        rnn = self.rnn
+        return (getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}"),
+                getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}"))
 
 
 @register_model
@@ -110,6 +120,21 @@ class LSTMLanguageModel(RNNLanguageModel):
     model_type = "text-lstm"
     rnn_class = nn.LSTM
 
+    def _cell_step(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
+        h0, c0 = state  # (layers, B, H) tensors from nn.LSTM, or per-layer lists from an earlier step
+        hs, cs = [], []
+        H = self.config.hidden_size
+        for layer in range(self.config.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._weights(layer)
+            gates = torch.addmm(b_ih, x, w_ih.t()).add_(b_hh).addmm_(h0[layer], w_hh.t())
+            act = torch.sigmoid(gates)  # i, f, o gates (PyTorch's order i, f, g, o); g's slot is unused
+            g = torch.tanh(gates[:, 2 * H:3 * H])
+            c = torch.addcmul(act[:, H:2 * H] * c0[layer], act[:, :H], g)
+            x = act[:, 3 * H:] * torch.tanh(c)
+            hs.append(x)
+            cs.append(c)
+        return x, (hs, cs)
+
 
 @register_model
 class GRULanguageModel(RNNLanguageModel):
@@ -117,6 +142,22 @@ class GRULanguageModel(RNNLanguageModel):
 
     model_type = "text-gru"
     rnn_class = nn.GRU
+
+    def _cell_step(self, x: torch.Tensor, state: torch.Tensor):
+        hs = []
+        for layer in range(self.config.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self._weights(layer)
+            h = state[layer]
+            gi = torch.addmm(b_ih, x, w_ih.t())
+            gh = torch.addmm(b_hh, h, w_hh.t())
+            i_r, i_z, i_n = gi.chunk(3, dim=1)  # PyTorch's gate order: reset, update, new
+            h_r, h_z, h_n = gh.chunk(3, dim=1)
+            r = torch.sigmoid(i_r + h_r)
+            z = torch.sigmoid(i_z + h_z)
+            n = torch.tanh(i_n + r * h_n)
+            x = torch.lerp(n, h, z)  # (1 - z) * n + z * h
+            hs.append(x)
+        return x, hs  # per-layer list; indexing works as for nn.GRU's (layers, B, H) tensor
 
 
 __all__ = ["RNNConfig", "TextModel", "RNNLanguageModel", "LSTMLanguageModel", "GRULanguageModel"]
