@@ -7,6 +7,7 @@ import sys
 
 from ..core.config import add_dataclass_arguments, from_dict, given_options
 from ..core.engine import TrainConfig
+from ..core.errors import ConfigError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +68,6 @@ def _train(args: argparse.Namespace) -> int:
         cfg_cls = MODELS[text_cfg.model][1]
         stray = sorted(k for k in given_model if k not in cfg_cls.__dataclass_fields__)
         if stray:
-            from ..core.errors import ConfigError
             flags = ", ".join("--" + k.replace("_", "-") for k in stray)
             raise ConfigError(f"{flags} do(es) not apply to --model {text_cfg.model}")
         model_cfg = from_dict(cfg_cls, {k: v for k, v in given_model.items() if k in cfg_cls.__dataclass_fields__})

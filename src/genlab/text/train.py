@@ -18,7 +18,7 @@ import torch
 from ..core.config import cfg_field, check_choice, from_dict, to_dict
 from ..core.device import resolve_device, seed_everything
 from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, DataError
 from ..core.io import read_json, write_bytes_atomic, write_json_atomic
 from ..core.model import load
 from ..core.runs import resumed_configs
@@ -174,19 +174,17 @@ def evaluate(run: str | Path, corpus: str | Path | None = None, *, encoding: str
         saved = _saved_text_config(run)
         if saved is None or not saved.corpus:
             raise ConfigError("--corpus FILE is required (this model folder does not say what it was trained on)")
-        text = load_corpus(saved)
-        ids = torch.tensor(tok.encode(text, what="corpus"), dtype=torch.long)
-        ids = split_ids(ids, val_fraction=saved.val_fraction, block_size=model.block_size)[1]
-        source, chars = f"{saved.corpus} (validation split)", len(text) / max(1, len(tok.encode(text, what="corpus")))
+        text, source = load_corpus(saved), f"{saved.corpus} (validation split)"
     else:
-        text = read_text(corpus, encoding=encoding, errors=encoding_errors)
-        ids = torch.tensor(tok.encode(text, what="corpus"), dtype=torch.long)
-        source, chars = str(corpus), len(text) / max(1, len(ids))
+        text, source = read_text(corpus, encoding=encoding, errors=encoding_errors), str(corpus)
+    ids = torch.tensor(tok.encode(text, what="corpus"), dtype=torch.long)
+    chars_per_token = len(text) / max(1, len(ids))
+    if corpus is None:
+        ids = split_ids(ids, val_fraction=saved.val_fraction, block_size=model.block_size)[1]
     if len(ids) < model.block_size + 1:
-        from ..core.errors import DataError
         raise DataError(f"{source} has {len(ids)} tokens, fewer than one block of {model.block_size + 1}; "
                         f"use a longer text")
-    metrics = evaluate_ids(model, ids, chars_per_token=chars)
+    metrics = evaluate_ids(model, ids, chars_per_token=chars_per_token)
     result = {"corpus": source, "model_type": model.model_type, **metrics,
               "units": {"loss": "nats per token", "bits_per_char": "bits per character"}}
     if getattr(tok, "kind", "") == "word":
