@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"genlab {__version__}")
     sub = parser.add_subparsers(dest="family", required=True, metavar="FAMILY")
     for _family, _models, cli_module in FAMILIES:
-        importlib.import_module(cli_module).add_parser(sub)
+        if cli_module is not None:  # a family without commands (metrics) only registers models
+            importlib.import_module(cli_module).add_parser(sub)
     return parser
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 
 # (family, module with its models, module with its CLI)
-FAMILIES: list[tuple[str, str, str]] = [
+FAMILIES: list[tuple[str, str, str | None]] = [
     ("vae", "genlab.vae.model", "genlab.vae.cli"),
     ("text", "genlab.text.gpt", "genlab.text.cli"),  # gpt.py imports model.py: LSTM, GRU and GPT
+    ("metrics", "genlab.metrics.classifier", None),  # the FID/KID domain classifier; no CLI of its own
 ]
 
 for _family, _models, _cli in FAMILIES:
