@@ -272,3 +272,17 @@ def test_ctrl_c_on_the_real_cli_saves_a_checkpoint_and_resumes(tiny_mnist, tmp_p
                              env=env, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"trained {step + 4} steps" in resumed.stdout
+
+
+def test_evaluate_with_fid_on_the_domain_classifier(cli, tiny_mnist, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the classifier is trained once, cached here
+    out = tmp_path / "run"
+    assert cli(*train_args(tiny_mnist, out, "--max-steps", "20"))[0] == 0
+    code, stdout, err = cli("vae", "evaluate", out, "--data-dir", tiny_mnist, "--fid-samples", "64")
+    assert code == 0, err
+    gen = json.loads((out / "eval.json").read_text())["generation"]
+    assert gen["n_fake"] == 64 and gen["n_real"] == 64 and gen["fid"] > 0 and gen["classifier_test_accuracy"] > 0.5
+    assert "FID" in stdout
+    assert any((tmp_path / "cache" / "genlab" / "classifiers").iterdir())
+    code, _, err = cli("vae", "evaluate", out, "--data-dir", tiny_mnist, "--fid-samples", "-1")
+    assert_one_line_error(code, err, "--fid-samples must be >= 0")

@@ -44,6 +44,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--data-dir", help="folder with the IDX .gz files")
     e.add_argument("--batch-size", type=int, default=1000, help="(default: 1000)")
     e.add_argument("--seed", type=int, default=0, help="seed of the z samples (default: 0)")
+    e.add_argument("--fid-samples", type=int, default=0, metavar="N",
+                   help="also FID/KID of N samples vs the test set, on genlab's domain classifier (default: 0 = off)")
     e.add_argument("--out", help="output JSON (default: RUN_DIR/eval.json)")
     e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     e.set_defaults(func=_evaluate)
@@ -93,8 +95,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
                                                 **({"data_dir": args.data_dir} if args.data_dir else {})})
     r = evaluate(args.run, data_config=data_cfg, batch_size=args.batch_size, seed=args.seed, out=args.out,
-                 device=args.device)
+                 device=args.device, fid_samples=args.fid_samples)
     print(f"{r['dataset']} test ({r['num_images']} images): -ELBO {r['nelbo']:.2f} nats/image "
           f"= recon {r['recon']:.2f} + KL {r['kl']:.2f}")
+    if "generation" in r:
+        g = r["generation"]
+        print(f"samples vs test: FID {g['fid']:.2f}, KID {g['kid_mean']:.3f} ± {g['kid_std']:.3f} "
+              f"({g['n_fake']} samples; domain classifier, test accuracy {g['classifier_test_accuracy']:.2%})")
     print(f"written to {args.out or Path(args.run) / 'eval.json'}")
     return 0

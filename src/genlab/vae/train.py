@@ -151,8 +151,12 @@ def manifold(run: str | Path, *, grid_size: int = 20, out: str | Path | None = N
 
 
 def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, batch_size: int = 1000, seed: int = 0,
-             out: str | Path | None = None, device: str = "cpu") -> dict[str, Any]:
-    """Test −ELBO (nats/image) with its terms; written to ``RUN/eval.json`` (or ``out``) and returned."""
+             out: str | Path | None = None, device: str = "cpu", fid_samples: int = 0) -> dict[str, Any]:
+    """Test −ELBO (nats/image) with its terms; written to ``RUN/eval.json`` (or ``out``) and returned.
+
+    With ``fid_samples`` > 0, also FID and KID between that many prior samples and the test images, on features of
+    genlab's domain classifier for the dataset (trained once and cached; its test accuracy is reported alongside).
+    """
     run = Path(run)
     model = _load_vae(run, device)
     data_config = data_config or _saved_data_config(run) or ImageDataConfig()
@@ -162,6 +166,17 @@ def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, bat
     metrics = evaluate_model(model, test, batch_size=batch_size, seed=seed)
     result = {"dataset": data_config.dataset, "split": "test", "model_type": model.model_type,
               "seed": seed, **metrics, "units": "nats per image"}
+    if fid_samples < 0:
+        raise ConfigError(f"--fid-samples must be >= 0 (got {fid_samples})")
+    if fid_samples:
+        from ..metrics import fid_kid, get_domain_classifier
+
+        classifier, accuracy = get_domain_classifier(data_config, device=device)
+        real = test.images[: min(fid_samples, len(test))].float() / 255.0
+        fake = model.sample(fid_samples, seed=seed).cpu()
+        scores = fid_kid(classifier, real, fake, kid_subset_size=min(1000, len(real), fid_samples), seed=seed)
+        result["generation"] = {**scores, "features": "genlab domain classifier (penultimate layer)",
+                                "classifier_test_accuracy": accuracy}
     write_json_atomic(Path(out) if out else run / "eval.json", result)
     return result
 
