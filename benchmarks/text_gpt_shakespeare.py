@@ -18,9 +18,7 @@ half the reference's wall-clock; (4) the same defaults within the reference's wa
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import platform
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ from genlab.core.engine import TrainConfig
 from genlab.data.text import read_text
 from genlab.text import DEFAULT_TRAIN, GPT, GPTConfig, TextConfig, evaluate_ids, train
 from genlab.text.tokenizers import CharTokenizer
-from helpers_path import SHAKESPEARE
+from common import SHAKESPEARE, write_results
 
 
 def recipe_model_config(tok: CharTokenizer) -> GPTConfig:
@@ -184,19 +182,14 @@ def main() -> int:
     for r in rows:
         print(f"| {r['name']:<66} | {r['steps']:>5} | {r['seconds']:>9.1f}s | {r['tokens_per_sec']:>8.0f} | "
               f"{r['val_loss']:>8.4f} |")
-    summary = {"rows": rows, "reference_seconds": ref_seconds, "val_loss_metric": "mean nats/token, whole val split",
-               "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                           "threads": torch.get_num_threads()}}
+    summary = {"rows": rows, "reference_seconds": ref_seconds, "val_loss_metric": "mean nats/token, whole val split"}
     half, same = rows[-2], rows[-1]
     summary["goal_half_time"] = half["val_loss"] <= 1.88 and half["seconds"] <= ref_seconds / 2
     summary["goal_same_time"] = same["val_loss"] < 1.88 and same["seconds"] <= ref_seconds
     print(f"\ngoal 1 (<= 1.88 in <= half the reference's {ref_seconds:.0f}s): "
           f"{'met' if summary['goal_half_time'] else 'NOT met'}; goal 2 (< 1.88 at the same wall-clock): "
           f"{'met' if summary['goal_same_time'] else 'NOT met'}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"written {out}")
+    write_results(args.out, summary)
     return 0
 
 

@@ -12,17 +12,16 @@ weights, so the models here are freshly initialised with genlab's default sizes 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import string
 import sys
 import time
-from pathlib import Path
 
 import torch
 
 from genlab.text import GPT, GPTConfig, LSTMLanguageModel, RNNConfig, generate_ids, generate_ids_reencoding
 from genlab.text.tokenizers import CharTokenizer
+
+from common import write_results  # benchmarks/common.py
 
 
 def timed(fn, repeats: int = 3) -> float:
@@ -42,13 +41,13 @@ def main() -> int:
     ap.add_argument("--out", default="benchmarks/results/text_sampling.json")
     args = ap.parse_args()
     tok = CharTokenizer.fit(string.printable)  # 100 characters
-    common = {"vocab_size": tok.vocab_size, "tokenizer": tok.to_dict()}
+    vocab = {"vocab_size": tok.vocab_size, "tokenizer": tok.to_dict()}
     torch.manual_seed(0)
-    models = [("LSTM (256 x 2, default)", LSTMLanguageModel(RNNConfig(**common)), 60),
-              ("LSTM (1024 x 3)", LSTMLanguageModel(RNNConfig(hidden_size=1024, num_layers=3, **common)), 60),
-              ("GPT (4 x 64, context 64, default)", GPT(GPTConfig(**common)), 64),
+    models = [("LSTM (256 x 2, default)", LSTMLanguageModel(RNNConfig(**vocab)), 60),
+              ("LSTM (1024 x 3)", LSTMLanguageModel(RNNConfig(hidden_size=1024, num_layers=3, **vocab)), 60),
+              ("GPT (4 x 64, context 64, default)", GPT(GPTConfig(**vocab)), 64),
               ("GPT (6 x 384, context 256)", GPT(GPTConfig(n_layer=6, n_head=6, n_embd=384, block_size=256,
-                                                           **common)), 256)]
+                                                           **vocab)), 256)]
     prompt = tok.encode("the seeds sample one character at a time after a sixty-char")[:60]
     kw = dict(n=args.n, length=args.length, temperature=1.0, seed=0)
     rows = []
@@ -69,16 +68,11 @@ def main() -> int:
         print(f"| {r['model']:<34} | {fast_name:<14} | {r['fast_chars_per_sec']:>8.0f} | {slow_name:<28} | "
               f"{r['slow_chars_per_sec']:>8.0f} | {r['speedup']:>7.1f}x |")
     summary = {"rows": rows, "length": args.length, "n": args.n,
-               "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                           "threads": torch.get_num_threads()},
                "goal_lstm_50x": rows[0]["speedup"] >= 50}
     # Why the default LSTM falls short of 50x on a CPU: at batch 1 a step is ~18 tiny eager ops plus a gemv over
     # ~3 MB of weights (~0.3 ms), while re-encoding 60 characters is one fused oneDNN call (~3 ms).
     print(f"\nLSTM goal (>= 50x): {'met' if summary['goal_lstm_50x'] else 'NOT met'}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"written {out}")
+    write_results(args.out, summary)
     return 0
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
-import platform
 import shutil
 import sys
 import tempfile
@@ -32,6 +30,8 @@ from genlab.core.engine import TrainConfig
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
 from genlab.data.mnist import find_dataset_dir
 from genlab.vae import DEFAULT_TRAIN, VAEConfig, evaluate_model, train
+
+from common import write_results  # benchmarks/common.py
 
 
 class ReferenceVAE(nn.Module):
@@ -174,18 +174,14 @@ def main() -> int:
     print(f"|{'-' * 64}|{'-' * 19}|{'-' * 9}|{'-' * 8}|{'-' * 16}|")
     for r in rows:
         print(f"| {r['name']:<62} | {r['nelbo']:>17.2f} | {r['recon']:>7.2f} | {r['kl']:>6.2f} | {r['seconds']:>14.1f} |")
-    summary = {"rows": rows, "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                                         "threads": torch.get_num_threads(), "cpu": platform.processor()}}
+    summary = {"rows": rows}
     if len(rows) == 2:
         ratio = rows[1]["seconds"] / rows[0]["seconds"]
         summary["time_ratio_genlab_over_reference"] = ratio
         summary["goal_met"] = rows[1]["nelbo"] <= 100.0 and ratio <= 1.0
         print(f"\nwall-clock ratio genlab/reference: {ratio:.2f}; "
               f"goal (<= 100 nats in no more time): {'met' if summary['goal_met'] else 'NOT met'}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"written {out}")
+    write_results(args.out, summary)
     return 0
 
 

@@ -13,7 +13,7 @@ from .io import read_json
 from .model import MODEL_REGISTRY, _import_families, read_model_config
 
 
-def resumed_configs(run_dir: str | Path, *, family: str, data_class: type, overrides: dict[str, Any],
+def resumed_configs(run_dir: str | Path | None, *, family: str, data_class: type, overrides: dict[str, Any],
                     model_config: Any = None, data_config: Any = None,
                     train_config: TrainConfig | None = None) -> tuple[Any, Any, TrainConfig]:
     """The (model, data, train) configs of the run in ``run_dir``, with the user's overrides applied.
@@ -21,6 +21,8 @@ def resumed_configs(run_dir: str | Path, *, family: str, data_class: type, overr
     The model config comes from the newest checkpoint and cannot change; data and training options may (``--max-steps``
     to train longer, say). ``overrides`` maps field names to values as typed on the command line.
     """
+    if run_dir is None:
+        raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
     run_dir = Path(run_dir)
     ckpt = latest_checkpoint(run_dir) if run_dir.is_dir() else None
     if ckpt is None:

@@ -80,8 +80,6 @@ def train(text_config: TextConfig | None = None, model_config: RNNConfig | GPTCo
     """Train a language model on ``text_config.corpus``; returns the :class:`TrainResult` of the run."""
     overrides = dict(overrides or {})
     if resume:
-        if out is None:
-            raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
         model_config, text_config, train_config = resumed_configs(
             out, family=FAMILY, data_class=TextConfig, overrides=overrides, model_config=model_config,
             data_config=text_config, train_config=train_config)

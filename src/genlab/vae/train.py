@@ -51,8 +51,6 @@ def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | 
     """
     overrides = dict(overrides or {})
     if resume:
-        if out is None:
-            raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
         model_config, data_config, train_config = resumed_configs(
             out, family=FAMILY, data_class=ImageDataConfig, overrides=overrides, model_config=model_config,
             data_config=data_config, train_config=train_config)
