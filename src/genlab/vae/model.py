@@ -78,6 +78,22 @@ class VAE(GenlabModel):
         terms = negative_elbo(logits, x, mu, logvar, beta=self.config.beta)
         return {k: v.mean() for k, v in terms.items()}
 
+    # ---- the latent-model protocol the latent tools (scatter, interpolate, attribute...) use -----------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @torch.no_grad()
+    def encode_latent(self, x: torch.Tensor) -> torch.Tensor:
+        """A deterministic code for each image: the posterior mean, (B, latent_dim)."""
+        mu, _ = self.encode(x.to(self.device))
+        return mu
+
+    @torch.no_grad()
+    def decode_images(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] for latent codes ``z`` (B, latent_dim): the decoder's mean, (B, C, H, W)."""
+        return torch.sigmoid(self.decode(z.to(self.device)))
+
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, temperature: float = 1.0) -> torch.Tensor:
         """Decode ``n`` draws from the prior: (n, C, H, W) Bernoulli means in [0, 1]. Same seed, same images."""
@@ -85,12 +101,11 @@ class VAE(GenlabModel):
             raise ConfigError(f"--n must be >= 1 (got {n})")
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         z = torch.randn(n, self.config.latent_dim, generator=gen) * temperature
-        return torch.sigmoid(self.decode(z.to(self.device)))
+        return self.decode_images(z)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        mu, _ = self.encode(x.to(self.device))
-        return torch.sigmoid(self.decode(mu))
+        return self.decode_images(self.encode_latent(x))
 
 
 @register_model
