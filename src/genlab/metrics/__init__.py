@@ -21,11 +21,14 @@ from .classifier import (
     train_domain_classifier,
 )
 from .fid import feature_statistics, fid, frechet_distance, kid, mmd2_unbiased, polynomial_kernel, trace_sqrt_product
+from .likelihood import binarize_images, iwae_log_likelihood
 
 __all__ = [
     "CLASSIFIER_VERSION",
     "ClassifierConfig",
     "DomainClassifier",
+    "binarize_images",
+    "iwae_log_likelihood",
     "classifier_cache_dir",
     "classifier_cache_key",
     "compute_features",

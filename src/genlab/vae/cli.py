@@ -46,6 +46,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=int, default=0, help="seed of the z samples (default: 0)")
     e.add_argument("--fid-samples", type=int, default=0, metavar="N",
                    help="also FID/KID of N samples vs the test set, on genlab's domain classifier (default: 0 = off)")
+    e.add_argument("--iwae-k", type=int, default=0, metavar="K",
+                   help="also estimate -log p(x) by importance weighting with K samples per image (Burda et al. "
+                        "2016; 5000 is the reporting standard; costs N*K decoder passes) (default: 0 = off)")
+    e.add_argument("--iwae-images", type=int, default=None, metavar="N",
+                   help="use the first N test images for --iwae-k (default: all)")
     e.add_argument("--out", help="output JSON (default: RUN_DIR/eval.json)")
     e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     e.set_defaults(func=_evaluate)
@@ -95,9 +100,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
                                                 **({"data_dir": args.data_dir} if args.data_dir else {})})
     r = evaluate(args.run, data_config=data_cfg, batch_size=args.batch_size, seed=args.seed, out=args.out,
-                 device=args.device, fid_samples=args.fid_samples)
-    print(f"{r['dataset']} test ({r['num_images']} images): -ELBO {r['nelbo']:.2f} nats/image "
+                 device=args.device, fid_samples=args.fid_samples, iwae_k=args.iwae_k, iwae_images=args.iwae_images)
+    binary = " (binarised)" if r.get("binarized") else ""
+    print(f"{r['dataset']}{binary} test ({r['num_images']} images): -ELBO {r['nelbo']:.2f} nats/image "
           f"= recon {r['recon']:.2f} + KL {r['kl']:.2f}")
+    if "iwae" in r:
+        w = r["iwae"]
+        print(f"IWAE estimate of -log p(x), k={w['k']}: {w['nll']:.2f} ± {w['nll_stderr']:.2f} nats/image "
+              f"({w['num_images']} images, {w['seconds']:.0f}s)")
     if "generation" in r:
         g = r["generation"]
         print(f"samples vs test: FID {g['fid']:.2f}, KID {g['kid_mean']:.3f} ± {g['kid_std']:.3f} "

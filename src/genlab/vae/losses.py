@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+LOG_2PI = math.log(2.0 * math.pi)
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -25,6 +29,26 @@ def bernoulli_nll(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return bce.flatten(1).sum(dim=1)
 
 
+def gaussian_nll(mean: torch.Tensor, target: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """-log N(x; mean, sigma^2 I) per example, summed over pixels: a continuous density, so it can be negative.
+
+    With one learned ``log_sigma`` for the whole image this is the "sigma-VAE" of Rybkin, Daniilidis & Levine,
+    "Simple and Effective VAE Training with Calibrated Decoders" (2021): the decoder's variance is learned instead of
+    hand-tuning the weight of an MSE term.  (B, ...) -> (B,)
+    """
+    mean, target = mean.float(), target.float()
+    log_sigma = log_sigma.float().expand_as(mean)
+    per_pixel = 0.5 * ((target - mean) / log_sigma.exp()).pow(2) + log_sigma + 0.5 * LOG_2PI
+    return per_pixel.flatten(1).sum(dim=1)
+
+
+def log_normal(z: torch.Tensor, mu: torch.Tensor | None = None, logvar: torch.Tensor | None = None) -> torch.Tensor:
+    """log N(z; mu, diag(exp(logvar))) summed over the last dim; standard normal when mu/logvar are None."""
+    if mu is None:
+        return -0.5 * (z.pow(2) + LOG_2PI).sum(dim=-1)
+    return -0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + LOG_2PI).sum(dim=-1)
+
+
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps, eps ~ N(0, I): a differentiable sample of q(z | x)."""
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
@@ -32,11 +56,24 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, generator: torch.G
 
 
 def negative_elbo(logits: torch.Tensor, target: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
-                  beta: float = 1.0) -> dict[str, torch.Tensor]:
+                  beta: float = 1.0, recon: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Per-example terms: ``recon`` = -log p(x|z), ``kl``, ``nelbo`` = recon + kl, ``loss`` = recon + beta * kl.
 
-    beta = 1 is the VAE bound; beta > 1 is Higgins et al.'s beta-VAE (2017).
+    beta = 1 is the VAE bound; beta > 1 is Higgins et al.'s beta-VAE (2017). ``recon`` may be given precomputed
+    (another likelihood than Bernoulli); otherwise it is the Bernoulli NLL of ``target`` under ``logits``.
     """
-    recon = bernoulli_nll(logits, target)
+    if recon is None:
+        recon = bernoulli_nll(logits, target)
     kl = kl_divergence(mu.float(), logvar.float())
     return {"recon": recon, "kl": kl, "nelbo": recon + kl, "loss": recon + beta * kl}
+
+
+def iwae_bound(log_weights: torch.Tensor) -> torch.Tensor:
+    """The importance-weighted bound log (1/k) sum_i w_i from (..., k) log-weights, in a numerically safe way.
+
+    Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders" (2016): with
+    ``log w_i = log p(x, z_i) - log q(z_i | x)`` and z_i ~ q(z | x), this lower-bounds log p(x), is >= the ELBO
+    (k = 1) in expectation, and tightens as k grows.  (..., k) -> (...)
+    """
+    k = log_weights.shape[-1]
+    return torch.logsumexp(log_weights.double(), dim=-1) - math.log(k)

@@ -17,7 +17,7 @@ from torch import nn
 from ..core.config import cfg_field, check_choice, check_non_negative, check_positive
 from ..core.errors import ConfigError
 from ..core.model import GenlabModel, register_model
-from .losses import negative_elbo, reparameterize
+from .losses import bernoulli_nll, gaussian_nll, log_normal, negative_elbo, reparameterize
 
 
 @dataclass
@@ -27,6 +27,12 @@ class VAEConfig:
     hidden_dims: tuple[int, ...] = cfg_field((512, 256), help="MLP hidden layer widths (encoder; decoder mirrors)")
     conv_channels: tuple[int, ...] = cfg_field((32, 64), help="conv VAE channels per stride-2 stage")
     beta: float = cfg_field(1.0, help="weight of the KL term (1 = VAE, >1 = beta-VAE)")
+    kl_warmup_steps: int = cfg_field(0, help="ramp the KL weight linearly from 0 to --beta over N steps (0 = off)")
+    likelihood: Literal["bernoulli", "gaussian"] = cfg_field(
+        "bernoulli", help="p(x|z): bernoulli (pixels as probabilities) or gaussian (learned global sigma, sigma-VAE)")
+    binarize: bool = cfg_field(False, help="train on dynamically binarised images (a fresh Bernoulli draw per batch), "
+                                           "the standard setting for MNIST log-likelihoods; evaluation then uses one "
+                                           "seeded binarisation of the test set")
     image_channels: int = cfg_field(1, help="image channels (set from the data)", cli=False)
     image_size: int = cfg_field(28, help="image height = width (set from the data)", cli=False)
 
@@ -40,6 +46,10 @@ class VAEConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be one or more whole numbers >= 1 (got {values})")
             setattr(self, name, values)
         check_non_negative("beta", self.beta)
+        check_non_negative("kl_warmup_steps", self.kl_warmup_steps)
+        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
+        if self.binarize and self.likelihood != "bernoulli":
+            raise ConfigError("--binarize goes with --likelihood bernoulli (binary pixels have no Gaussian density)")
         if self.image_channels not in (1, 3):
             raise ConfigError(f"images must have 1 or 3 channels (got {self.image_channels})")
         check_positive("image_size", self.image_size)
@@ -56,6 +66,12 @@ class VAE(GenlabModel):
     family = "vae"
     config_class = VAEConfig
 
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__(config)
+        if config.likelihood == "gaussian":
+            # One learned log sigma for every pixel: the decoder's variance is fitted, not a hand-set MSE weight.
+            self.log_sigma = nn.Parameter(torch.zeros(1))
+
     @property
     def image_shape(self) -> tuple[int, int, int]:
         c = self.config
@@ -70,13 +86,45 @@ class VAE(GenlabModel):
         """p(x | z): Bernoulli logits shaped like the images, (B, C, H, W)."""
         return self.decoder(z).view(z.shape[0], *self.image_shape)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def reconstruction_nll(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x | z) per image in nats, for decoder outputs ``logits`` (B, C, H, W)."""
+        if self.config.likelihood == "gaussian":
+            return gaussian_nll(torch.sigmoid(logits.float()), x, self.log_sigma)
+        return bernoulli_nll(logits, x)
+
+    def check_images(self, x: torch.Tensor) -> None:
         if x.shape[1:] != self.image_shape:
             raise ConfigError(f"this VAE takes images shaped {self.image_shape}, got {tuple(x.shape[1:])}")
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        self.check_images(x)
+        if self.training and self.config.binarize:
+            x = torch.bernoulli(x)  # dynamic binarisation: a fresh binary image every time it is seen
         mu, logvar = self.encode(x)
         logits = self.decode(reparameterize(mu, logvar))
-        terms = negative_elbo(logits, x, mu, logvar, beta=self.config.beta)
+        terms = negative_elbo(logits, x, mu, logvar, beta=self.config.beta, recon=self.reconstruction_nll(logits, x))
         return {k: v.mean() for k, v in terms.items()}
+
+    @torch.no_grad()
+    def log_importance_weights(self, x: torch.Tensor, k: int, *, generator: torch.Generator | None = None,
+                               chunk: int = 500) -> torch.Tensor:
+        """log w = log p(x|z) + log p(z) - log q(z|x) for k draws z ~ q(z|x) per image: (B, k), for the IWAE bound.
+
+        q is evaluated once per image; the k draws are decoded ``chunk`` at a time to bound memory.
+        """
+        self.check_images(x)
+        x = x.to(self.device)
+        mu, logvar = (t.float() for t in self.encode(x))
+        out = []
+        for start in range(0, k, chunk):
+            kk = min(chunk, k - start)
+            eps = torch.randn((x.shape[0], kk, mu.shape[1]), generator=generator).to(mu.device)
+            z = mu[:, None] + (0.5 * logvar[:, None]).exp() * eps                        # (B, kk, D)
+            logits = self.decode(z.flatten(0, 1))                                       # (B*kk, C, H, W)
+            x_rep = x[:, None].expand(-1, kk, *x.shape[1:]).flatten(0, 1)
+            log_px = -self.reconstruction_nll(logits, x_rep).view(x.shape[0], kk)
+            out.append(log_px + log_normal(z) - log_normal(z, mu[:, None], logvar[:, None]))
+        return torch.cat(out, dim=1)
 
     # ---- the latent-model protocol the latent tools (scatter, interpolate, attribute...) use -----------------------
     @property
