@@ -19,6 +19,7 @@ import torch
 from ..core.config import cfg_field, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
+from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, default_out_dir, load_input_image, resize, save_image, save_loss_curve,
                                save_row_figure, write_metadata)
@@ -45,6 +46,7 @@ class DreamConfig:
     tile_margin: int = cfg_field(64, help="context around each tile (exact when >= the receptive field)")
     guide: str | None = cfg_field(None, help="guide image: maximise similarity to its features instead")
     size: int | None = cfg_field(None, help="resize so the longer side is N px (the seeds: best at 300-400)")
+    max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse input images with more pixels than this")
     seed: int = cfg_field(0, help="random seed (jitter, random weights)")
     device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
     channels_last: bool = cfg_field(True, help="run convolutions in channels-last memory format (faster on CPU)")
@@ -60,6 +62,7 @@ class DreamConfig:
         for name in ("border", "jitter", "tile_size", "tile_margin"):
             check_non_negative(name, getattr(self, name))
         check_size(self.size)
+        check_positive("max_pixels", self.max_pixels)
         parse_layer_weights(self.layers)
 
 
@@ -120,21 +123,24 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
     t0 = time.perf_counter()
     weights = parse_layer_weights(cfg.layers)
     device = resolve_device(cfg.device)
+    # images first: a bad file fails before the network is built
+    if isinstance(image, torch.Tensor):
+        original, source = image.detach().float(), "tensor"
+    else:
+        original, source = load_input_image(image, size=cfg.size, max_pixels=cfg.max_pixels), str(image)
+    guide = None
+    if cfg.guide:
+        guide = load_input_image(cfg.guide, size=cfg.size or max(original.shape[-2:]), max_pixels=cfg.max_pixels)
     if net is None:
         net = load_feature_network(cfg.model, weights=cfg.weights, layers=list(weights), seed=cfg.seed, device=device)
     weights = {net.resolve(k): v for k, v in weights.items() if v > 0}
     net = net.truncated(list(weights)).to(device)  # nothing after the deepest used layer is ever run
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
-    if isinstance(image, torch.Tensor):
-        original = image.detach().float().to(device)
-        source = "tensor"
-    else:
-        original = load_input_image(image, size=cfg.size, mode=net.image_mode).to(device)
-        source = str(image)
+    original = _to_channels(original, net.in_channels).to(device)
     guide_feats = None
-    if cfg.guide:
-        g = load_input_image(cfg.guide, size=cfg.size or max(original.shape[-2:]), mode=net.image_mode).to(device)
+    if guide is not None:
+        g = _to_channels(guide, net.in_channels).to(device)
         with torch.no_grad():
             guide_feats = {k: v.detach() for k, v in net(net.normalize(g), list(weights)).items()}
     obj = make_objective(net, weights, cfg.border, guide_feats)
@@ -168,6 +174,15 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
         out_dir = Path(out) if out else default_out_dir("dream", Path(source).stem or "image")
         _write(out_dir, result_img, octave_images, losses, marks[:-1], cfg, net, source, seconds, shapes)
     return DreamResult(result_img, losses, octave_images, out_dir, seconds)
+
+
+def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """RGB -> grey (ITU-R 601 luma) for a one-channel network, e.g. genlab's MNIST classifier."""
+    if channels == 1 and x.shape[1] == 3:
+        return (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+    if channels == 3 and x.shape[1] == 1:
+        return x.expand(-1, 3, -1, -1)
+    return x
 
 
 def _progress(total: int, enabled: bool):

@@ -81,5 +81,5 @@ def tiled_gradient(net: FeatureNetwork, x: torch.Tensor, obj: Objective, *, tile
             if loss.requires_grad:
                 (g,) = torch.autograd.grad(loss, crop)
                 grad[..., cy0:cy1, cx0:cx1] += g
-            total += float(loss)
+            total += float(loss.detach())
     return total, grad

@@ -22,6 +22,7 @@ import torch
 from ..core.config import cfg_field, check_choice, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
+from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, default_out_dir, load_input_image, resize, save_image, save_loss_curve,
                                save_row_figure, write_metadata)
@@ -48,6 +49,7 @@ class StyleConfig:
     scales: int = cfg_field(1, help="coarse-to-fine: optimise at size/2**k, ..., size, each for --steps")
     size: int = cfg_field(256, help="longer side of the result in pixels")
     steps: int = cfg_field(300, help="loss evaluations (forward+backward passes) per scale")
+    max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse input images with more pixels than this")
     seed: int = cfg_field(0, help="random seed (noise init, random weights)")
     device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
     channels_last: bool = cfg_field(True, help="channels-last convolutions (faster on CPU)")
@@ -60,6 +62,7 @@ class StyleConfig:
         check_positive("lr", self.lr)
         check_positive("scales", self.scales)
         check_size(self.size)
+        check_positive("max_pixels", self.max_pixels)
         check_non_negative("steps", self.steps)
         parse_layer_weights(self.style_layers, what="--style-layers")
         if self.style_blend is not None:
@@ -179,11 +182,13 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
     blend = blend_weights(cfg.style_blend, len(styles))
     t0 = time.perf_counter()
     device = resolve_device(cfg.device)
+    content_img = _as_image(content, cfg).to(device)  # images first: a bad file fails before the network is built
+    style_imgs = [_as_image(s, cfg).to(device) for s in styles]
     net = (net or _load_net(cfg, device)).to(device)
+    if net.in_channels != 3:
+        raise ConfigError("style transfer needs an RGB feature network (vgg16, vgg19, googlenet, inception_v3)")
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
-    content_img = _as_image(content, cfg.size, net).to(device)
-    style_imgs = [_as_image(s, cfg.size, net).to(device) for s in styles]
     if cfg.preserve_color:
         content_yiq = rgb_to_yiq(content_img)
         y = content_yiq[:, :1]
@@ -243,9 +248,7 @@ def _name(x) -> str:
     return "tensor" if isinstance(x, torch.Tensor) else str(x)
 
 
-def _as_image(x: str | Path | torch.Tensor, size: int, net: FeatureNetwork) -> torch.Tensor:
+def _as_image(x: str | Path | torch.Tensor, cfg: StyleConfig) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x.detach().float()
-    if net.in_channels != 3:
-        raise ConfigError("style transfer needs an RGB feature network (vgg16, vgg19, googlenet, inception_v3)")
-    return load_input_image(x, size=size)
+    return load_input_image(x, size=cfg.size, max_pixels=cfg.max_pixels)

@@ -1,0 +1,101 @@
+"""`genlab dream` / `genlab visualize` through the CLI: a real run, and every bad input as one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import assert_one_line_error
+
+FAST = ["--model", "vgg16", "--weights", "random", "--layers", "block2_conv2:1", "--octaves", "2", "--steps", "2",
+        "--size", "32", "--quiet"]
+
+
+def test_dream_cli_runs(cli, photos, tmp_path):
+    code, out, err = cli("dream", photos["astronaut"], *FAST, "--max-loss", "none", "--out", tmp_path / "d")
+    assert code == 0, err
+    assert "NOT pretrained" in out and "dreamed 4 steps" in out
+    meta = json.loads((tmp_path / "d" / "metadata.json").read_text())
+    assert meta["config"]["max_loss"] is None and meta["model"] == "vgg16"
+
+
+def test_visualize_cli_runs(cli, tmp_path):
+    code, out, err = cli("visualize", "block1_conv2", "--model", "vgg16", "--weights", "random", "--channels", "0-1",
+                         "--size", "24", "--steps", "2", "--quiet", "--out", tmp_path / "v")
+    assert code == 0, err
+    assert (tmp_path / "v" / "filters.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["cmyk", "rgba", "16bit", "animated", "grey"])
+def test_odd_image_modes_are_converted(cli, tmp_path, kind):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+    path = tmp_path / f"img_{kind}.png"
+    if kind == "cmyk":
+        path = path.with_suffix(".jpg")
+        Image.fromarray(rgb).convert("CMYK").save(path)
+    elif kind == "rgba":
+        Image.fromarray(np.dstack([rgb, rgb[..., :1]])).save(path)
+    elif kind == "16bit":
+        Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(path)
+    elif kind == "animated":
+        path = path.with_suffix(".gif")
+        frames = [Image.fromarray(rgb), Image.fromarray(255 - rgb)]
+        frames[0].save(path, save_all=True, append_images=frames[1:])
+    else:
+        Image.fromarray(rgb[..., 0]).save(path)
+    code, out, err = cli("dream", path, *FAST, "--out", tmp_path / "d")
+    assert code == 0, err
+
+
+def _bad_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    png = tmp_path / "ok.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(png)
+    data = png.read_bytes()
+    (tmp_path / "trunc.png").write_bytes(data[: len(data) // 2])
+    return png
+
+
+@pytest.mark.parametrize("args, needles", [
+    (["{missing}"], ["does not exist"]),
+    (["{txt}"], ["is not an image"]),
+    (["{trunc}"], ["corrupt or truncated"]),
+    (["{png}", "--max-pixels", "100"], ["above the limit"]),
+    (["{png}", "--layers", "mixed9:1"], ["unknown layer 'mixed9' for vgg16; valid:", "block1_conv1"]),
+    (["{png}", "--layers", "block1_conv1:-1"], ["weight of block1_conv1 must be a finite number >= 0"]),
+    (["{png}", "--steps", "-1"], ["--steps must be >= 0"]),
+    (["{png}", "--size", "0"], ["--size must be an integer >= 8"]),
+    (["{png}", "--octaves", "0"], ["--octaves must be > 0"]),
+    (["{png}", "--weights", "{txt}"], ["is not a readable state_dict file"]),
+    (["{png}", "--weights", "imagenet"], ["not in the cache and GENLAB_OFFLINE is set; put vgg16-397923af.pth"]),
+    (["{png}", "--model", "alexnet"], ["unknown feature network 'alexnet'"]),
+])
+def test_dream_bad_input_is_one_line(cli, tmp_path, monkeypatch, args, needles):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    png = _bad_files(tmp_path)
+    subs = {"{missing}": str(tmp_path / "nope.png"), "{txt}": str(tmp_path / "notes.txt"),
+            "{trunc}": str(tmp_path / "trunc.png"), "{png}": str(png)}
+    argv = [subs.get(a, a) for a in args]
+    base = [a for a in FAST if a not in ("--weights", "random")] if "--weights" in argv else FAST
+    if "--layers" in argv:
+        i = base.index("--layers")
+        base = base[:i] + base[i + 2:]
+    code, _, err = cli("dream", *base, *argv, "--out", tmp_path / "d")  # argv last: its options win
+    assert_one_line_error(code, err, *needles)
+
+
+def test_weights_file_of_another_architecture_via_cli(cli, tmp_path, photos):
+    import torch
+    from features.imageopt import torchvision_state_dict
+    from genlab.features import load_feature_network
+
+    path = tmp_path / "googlenet.pth"
+    torch.save(torchvision_state_dict(load_feature_network("googlenet", weights="random", layers=["conv1"])), path)
+    code, out, err = cli("dream", photos["astronaut"], *[a if a != "random" else str(path) for a in FAST])
+    assert_one_line_error(code, err, "does not fit vgg16", "unexpected keys")
+    code, out, err = cli("visualize", "nolayer", "--model", "vgg16", "--weights", "random", "--size", "24")
+    assert_one_line_error(code, err, "unknown layer 'nolayer'")
