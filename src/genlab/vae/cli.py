@@ -55,6 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     e.set_defaults(func=_evaluate)
 
+    from ..latent.cli import add_latent_tool_parsers
+    add_latent_tool_parsers(sub, family="vae")  # scatter, manifold, interpolate, attribute, reconstruct
+
 
 def _train(args: argparse.Namespace) -> int:
     from .model import VAEConfig
@@ -81,10 +84,12 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .train import manifold, sample
+    from ..latent.tools import manifold
+    from .train import sample
 
-    if args.manifold:
-        path = manifold(args.run, grid_size=args.grid_size, out=args.out, device=args.device)
+    if args.manifold:  # the shared tool, as `genlab vae manifold`
+        out = args.out or Path(args.run) / "samples" / f"manifold_{args.grid_size}x{args.grid_size}.png"
+        path = manifold(args.run, grid_size=args.grid_size, out=out, device=args.device, family="vae")
     else:
         path = sample(args.run, n=args.n, out=args.out, seed=args.seed, device=args.device)
     print(path)
