@@ -18,11 +18,12 @@ SUBCOMMANDS = ("train-fast", "apply")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("style", help="neural style transfer (Gatys; fast feed-forward: train-fast, apply)",
-                              add_help=False, usage="genlab style CONTENT STYLE [STYLE ...] [options] | "
+                              add_help=False, prefix_chars="+", usage="genlab style CONTENT STYLE [STYLE ...] [options] | "
                                                     "genlab style train-fast ... | genlab style apply ...",
                               description="Neural style transfer. `genlab style CONTENT STYLE... -h` for Gatys "
                                           "options, `genlab style train-fast -h`, `genlab style apply -h`.")
-    p.add_argument("argv", nargs=argparse.REMAINDER)
+    # prefix_chars="+": every word (options included) lands in argv, re-parsed by the right parser below
+    p.add_argument("argv", nargs="*")
     p.set_defaults(func=_dispatch)
 
 

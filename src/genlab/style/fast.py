@@ -47,13 +47,13 @@ class FastStyleConfig:
     style_weight: float = cfg_field(1e6, help="style loss weight (Grams normalised by C*H*W)")
     tv_weight: float = cfg_field(1.0, help="total-variation weight")
     style_size: int = cfg_field(256, help="longer side of the style image when its Grams are computed")
-    channels: int = cfg_field(32, help="width of the first conv (then 2x, 4x); the paper: 32")
+    width: int = cfg_field(32, help="channels of the first conv (then 2x, 4x); the paper: 32")
     residual_blocks: int = cfg_field(5, help="residual blocks at the bottleneck; the paper: 5")
 
     def __post_init__(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
             check_non_negative(name, getattr(self, name))
-        check_positive("channels", self.channels)
+        check_positive("width", self.width)
         check_non_negative("residual_blocks", self.residual_blocks)
         check_size(self.style_size, what="--style-size")
         parse_layer_weights(self.style_layers, what="--style-layers")
@@ -84,7 +84,7 @@ class FastStyleNet(GenlabModel):
 
     def __init__(self, config: FastStyleConfig) -> None:
         super().__init__(config)
-        c = config.channels
+        c = config.width
         norm = lambda n: nn.InstanceNorm2d(n, affine=True)  # noqa: E731
         self.net = nn.Sequential(
             _conv(3, c, 9), norm(c), nn.ReLU(), _conv(c, 2 * c, 3, 2), norm(2 * c), nn.ReLU(),

@@ -131,40 +131,51 @@ class StyleObjective:
         return {"loss": total, "content": c, "style": s, "tv": tv}
 
 
+class _BudgetSpent(Exception):
+    pass
+
+
 def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, losses: list[float],
              bar=None) -> torch.Tensor:
-    """``cfg.steps`` loss evaluations of L-BFGS (strong-Wolfe line search) or Adam on the pixels."""
+    """Exactly ``cfg.steps`` loss evaluations of L-BFGS (strong-Wolfe line search) or Adam on the pixels; returns
+    the best image evaluated (a line search's last trial point may be worse than its start)."""
     x = start.detach().clone().requires_grad_(True)
+    best = {"loss": float("inf"), "x": x.detach().clone()}
     if cfg.steps == 0:
-        return x.detach()
-    evals = 0
+        return best["x"]
 
     def closure() -> torch.Tensor:
-        nonlocal evals
+        if len(losses) - first >= cfg.steps:
+            raise _BudgetSpent
         opt.zero_grad(set_to_none=True)
         loss = objective(x)["loss"]
         loss.backward()
-        evals += 1
-        losses.append(float(loss.detach()))
+        value = float(loss.detach())
+        losses.append(value)
+        if value < best["loss"]:
+            best["loss"], best["x"] = value, x.detach().clone()
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.4g}")
+            bar.set_postfix(loss=f"{value:.4g}")
         return loss
 
+    first = len(losses)
     if cfg.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=cfg.steps, max_eval=cfg.steps, history_size=50,
+        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=cfg.steps, max_eval=10 * cfg.steps, history_size=50,
                                 tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
-        while evals < cfg.steps:  # L-BFGS may stop early on a flat spot; restart until the budget is used
-            before = evals
-            opt.step(closure)
-            if evals == before:
-                break
-            opt.param_groups[0]["max_iter"] = opt.param_groups[0]["max_eval"] = cfg.steps - evals
+        try:
+            while len(losses) - first < cfg.steps:  # L-BFGS may stop early on a flat spot: restart it
+                before = len(losses)
+                opt.step(closure)
+                if len(losses) == before:
+                    break
+        except _BudgetSpent:
+            pass
     else:
         opt = torch.optim.Adam([x], lr=cfg.lr)
         for _ in range(cfg.steps):
             opt.step(closure)
-    return x.detach()
+    return best["x"]
 
 
 def _load_net(cfg: StyleConfig, device: torch.device) -> FeatureNetwork:
