@@ -134,7 +134,8 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
     if net is None:
         net = load_feature_network(cfg.model, weights=cfg.weights, layers=list(weights), seed=cfg.seed, device=device)
     weights = {net.resolve(k): v for k, v in weights.items() if v > 0}
-    net = net.truncated(list(weights)).to(device)  # nothing after the deepest used layer is ever run
+    # nothing after the deepest used layer is ever run; frozen BatchNorms are folded into their convolutions
+    net = net.truncated(list(weights)).fold_batchnorm().to(device)
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     original = _to_channels(original, net.in_channels).to(device)

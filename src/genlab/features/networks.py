@@ -148,6 +148,25 @@ class FeatureNetwork(nn.Module):
                               std=self.std.flatten(), aliases=self.aliases, weights=self.weights_info,
                               in_channels=self.in_channels)
 
+    def fold_batchnorm(self) -> FeatureNetwork:
+        """A copy whose frozen (eval-mode) BatchNorms are folded into the convolution before them (Inception's and
+        GoogLeNet's ``BasicConv2d``: conv -> BN -> ReLU), one pass less per layer forward and backward; the named
+        layer outputs are unchanged up to float rounding. Networks without such pairs come back as they are."""
+        import copy
+
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+        pairs = [m for m in self.body.modules() if isinstance(getattr(m, "conv", None), nn.Conv2d)
+                 and isinstance(getattr(m, "bn", None), nn.BatchNorm2d)]
+        if not pairs:
+            return self
+        net = copy.deepcopy(self)
+        for m in net.body.modules():
+            if isinstance(getattr(m, "conv", None), nn.Conv2d) and isinstance(getattr(m, "bn", None), nn.BatchNorm2d):
+                m.conv = fuse_conv_bn_eval(m.conv.eval(), m.bn.eval()).requires_grad_(False)
+                m.bn = nn.Identity()
+        return net
+
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         return (images - self.mean) / self.std
 

@@ -178,9 +178,12 @@ def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, l
     return best["x"]
 
 
+def _layers(cfg: StyleConfig) -> list[str]:
+    return [cfg.content_layer, *parse_layer_weights(cfg.style_layers, what="--style-layers")]
+
+
 def _load_net(cfg: StyleConfig, device: torch.device) -> FeatureNetwork:
-    layers = [cfg.content_layer, *parse_layer_weights(cfg.style_layers, what="--style-layers")]
-    return load_feature_network(cfg.model, weights=cfg.weights, layers=layers, seed=cfg.seed, device=device)
+    return load_feature_network(cfg.model, weights=cfg.weights, layers=_layers(cfg), seed=cfg.seed, device=device)
 
 
 def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Path | torch.Tensor],
@@ -196,6 +199,7 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
     content_img = _as_image(content, cfg).to(device)  # images first: a bad file fails before the network is built
     style_imgs = [_as_image(s, cfg).to(device) for s in styles]
     net = (net or _load_net(cfg, device)).to(device)
+    net = net.truncated(_layers(cfg))  # nothing after the deepest used layer (block5_conv2) is ever run
     if net.in_channels != 3:
         raise ConfigError("style transfer needs an RGB feature network (vgg16, vgg19, googlenet, inception_v3)")
     if cfg.channels_last:
