@@ -10,6 +10,7 @@ FAMILIES: list[tuple[str, str, str | None]] = [
     ("ae", "genlab.ae.model", "genlab.ae.cli"),  # plain autoencoder (+ latent tools, genlab.latent)
     ("aae", "genlab.aae.model", "genlab.aae.cli"),  # adversarial autoencoder
     ("text", "genlab.text.gpt", "genlab.text.cli"),  # gpt.py imports model.py: LSTM, GRU and GPT
+    ("gan", "genlab.gan.models", "genlab.gan.cli"),
     ("metrics", "genlab.metrics.classifier", None),  # the FID/KID domain classifier; no CLI of its own
     ("dream", "genlab.dream.deepdream", "genlab.dream.cli"),  # also `genlab visualize` and `genlab features`
     ("style", "genlab.style.fast", "genlab.style.cli"),  # Gatys, train-fast, apply

@@ -1,0 +1,214 @@
+"""One trainer for every GAN objective: alternating discriminator and generator steps on the genlab engine.
+
+Each engine step is one discriminator (critic) update on a fresh real batch; every ``n_critic``-th step also updates
+the generator, then the EMA generator (so WGAN's "5 critic iterations per generator iteration" each see new data,
+as in Arjovsky et al. 2017, Algorithm 1). ``--max-steps`` therefore counts discriminator updates.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..core.config import cfg_field, check_non_negative, check_positive
+from ..core.device import autocast
+from ..core.engine import Trainer
+from ..core.errors import ConfigError
+from .losses import OBJECTIVES, add_instance_noise, clip_weights_, gradient_penalty
+from .models import GAN, GANConfig
+from .monitor import divergence_warning
+
+
+@dataclass
+class GANTrainOptions:
+    """The adversarial game's knobs (the engine's TrainConfig holds lr, batch size, steps...)."""
+
+    n_critic: int | None = cfg_field(None, help="discriminator steps per generator step (default: 5 for wgan and "
+                                                "wgan-gp, 1 otherwise)")
+    gp_weight: float = cfg_field(10.0, help="gradient-penalty weight lambda for --loss wgan-gp (Gulrajani et al.)")
+    clip_value: float = cfg_field(0.01, help="weight-clipping bound c for --loss wgan (Arjovsky et al.)")
+    lr_d: float | None = cfg_field(None, help="discriminator learning rate (default: --lr; TTUR when different)")
+    label_smoothing: float = cfg_field(0.0, help="one-sided label smoothing for --loss ns: real target 1 - s")
+    label_flip: float = cfg_field(0.0, help="label noise for --loss ns: fraction of D's targets flipped")
+    instance_noise: float = cfg_field(0.0, help="std of Gaussian noise on D's inputs, annealed linearly to 0")
+    ema_decay: float = cfg_field(0.999, help="decay of the generator's weight average used for sampling (0 = off)")
+    fid_samples: int = cfg_field(2000, help="samples for FID/KID during training (0 = off); every --fid-every steps")
+
+    def __post_init__(self) -> None:
+        if self.n_critic is not None and (isinstance(self.n_critic, bool) or not isinstance(self.n_critic, int)
+                                          or self.n_critic < 1):
+            raise ConfigError(f"--n-critic must be a whole number >= 1 (got {self.n_critic})")
+        if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not self.gp_weight >= 0:
+            raise ConfigError(f"--gp-weight (the gradient penalty) must be >= 0 (got {self.gp_weight})")
+        check_positive("clip_value", self.clip_value)
+        check_positive("lr_d", self.lr_d, allow_none=True)
+        for name in ("label_smoothing", "label_flip"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 0.5:
+                raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 0.5) (got {value})")
+        check_non_negative("instance_noise", self.instance_noise)
+        if isinstance(self.ema_decay, bool) or not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"--ema-decay must be in [0, 1) (got {self.ema_decay})")
+        if isinstance(self.fid_samples, bool) or not isinstance(self.fid_samples, int) or self.fid_samples < 0:
+            raise ConfigError(f"--fid-samples must be a whole number >= 0 (got {self.fid_samples})")
+        if 0 < self.fid_samples < 2:
+            raise ConfigError("--fid-samples must be 0 (off) or at least 2")
+
+    def resolved(self, model: GANConfig) -> "GANTrainOptions":
+        """These options for ``model``'s objective: the default n_critic filled in, meaningless tricks refused."""
+        if model.loss != "ns" and (self.label_smoothing or self.label_flip):
+            raise ConfigError(f"--label-smoothing/--label-flip act on the cross-entropy of --loss ns, not "
+                              f"--loss {model.loss}")
+        n_critic = self.n_critic if self.n_critic is not None else (5 if model.loss in ("wgan", "wgan-gp") else 1)
+        return GANTrainOptions(**{**self.__dict__, "n_critic": n_critic})
+
+
+def to_model_range(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Images in [0, 1] -> [-1, 1] (the generator's tanh range) at ``size`` px: 28 -> 32 by zero padding (the
+    MNIST-family background is 0), other sizes bilinearly."""
+    if x.shape[-1] != size:
+        if (x.shape[-1], size) == (28, 32):
+            x = F.pad(x, (2, 2, 2, 2))
+        else:
+            x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    return x * 2.0 - 1.0
+
+
+def to_data_size(x: torch.Tensor, side: int) -> torch.Tensor:
+    """The inverse of :func:`to_model_range`'s resizing for images in [0, 1]: back to the dataset's ``side``."""
+    if x.shape[-1] == side:
+        return x
+    if (x.shape[-1], side) == (32, 28):
+        return x[..., 2:30, 2:30]
+    return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=True).clamp(0, 1)
+
+
+class GANTrainer(Trainer):
+    """:class:`~genlab.core.engine.Trainer` with two optimisers and the adversarial step."""
+
+    def __init__(self, model: GAN, train_data, config, run_dir, *, options: GANTrainOptions, **kwargs: Any) -> None:
+        super().__init__(model, train_data, config, run_dir, **kwargs)
+        self.options = options.resolved(model.config)
+        self.d_loss_fn, self.g_loss_fn = OBJECTIVES[model.config.loss]
+        self._history: dict[str, list[float]] = {"d": [], "g": []}
+        self._last_g: dict[str, torch.Tensor] = {}
+        self._warned: set[str] = set()
+        if config.precision == "fp16":
+            raise ConfigError("--precision fp16 is not supported for GANs (two optimisers, one loss scaler); "
+                              "use fp32 or bf16")
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        if self.dist.enabled:
+            raise ConfigError("GAN training runs in one process; launch it without torchrun")
+        cfg, model = self.config, self.model
+        lr_g, lr_d = cfg.lr, self.options.lr_d or cfg.lr
+        g_params = list(model.generator.parameters())
+        d_params = list(model.discriminator.parameters())
+        if model.config.loss == "wgan":  # Arjovsky et al.: momentum-based optimisers destabilise the clipped critic
+            return {"generator": torch.optim.RMSprop(g_params, lr=lr_g),
+                    "discriminator": torch.optim.RMSprop(d_params, lr=lr_d)}
+        kwargs: dict[str, Any] = {"betas": (cfg.adam_beta1, cfg.adam_beta2)}
+        if self.device.type in ("cpu", "cuda"):
+            kwargs["fused"] = True
+        return {"generator": torch.optim.Adam(g_params, lr=lr_g, **kwargs),
+                "discriminator": torch.optim.Adam(d_params, lr=lr_d, **kwargs)}
+
+    # ---- one step ----------------------------------------------------------------------------------------------------
+    def _noise_std(self) -> float:
+        cfg = self.config
+        total = cfg.max_steps or cfg.epochs * (len(self.train_data) // cfg.batch_size)
+        return self.options.instance_noise * max(0.0, 1.0 - self.step / total)
+
+    def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None):
+        model = self.model
+        if model.config.resolved_d_norm == "batch":  # separate batches, as DCGAN does with batch norm
+            return model.discriminate(real, labels), model.discriminate(fake, labels)
+        both_labels = torch.cat([labels, labels]) if labels is not None else None
+        scores = model.discriminate(torch.cat([real, fake]), both_labels)  # one bigger batch: faster on a CPU
+        return scores[: real.shape[0]], scores[real.shape[0]:]
+
+    def _ns_targets(self, real_scores: torch.Tensor) -> tuple[Any, Any]:
+        opts = self.options
+        real_t: Any = 1.0 - opts.label_smoothing
+        fake_t: Any = 0.0
+        if opts.label_flip > 0:
+            flip_r = (torch.rand_like(real_scores) < opts.label_flip).float()
+            flip_f = (torch.rand_like(real_scores) < opts.label_flip).float()
+            real_t = real_t * (1 - flip_r)
+            fake_t = flip_f
+        return real_t, fake_t
+
+    def training_step(self, batch: Any) -> dict[str, torch.Tensor]:
+        model, opts = self.model, self.options
+        mcfg = model.config
+        images, labels = batch
+        real = to_model_range(images, mcfg.size)
+        labels = labels if mcfg.conditional else None
+        n = real.shape[0]
+        std = self._noise_std()
+        opt_d, opt_g = self.optimizers["discriminator"], self.optimizers["generator"]
+
+        # Discriminator / critic step.
+        with autocast(self.device, self.config.precision):
+            with torch.no_grad():
+                fake = model.generator(torch.randn(n, mcfg.latent_dim, device=self.device), labels)
+            real_in, fake_in = add_instance_noise(real, std), add_instance_noise(fake, std)
+            d_real, d_fake = self._d_outputs(real_in, fake_in, labels)
+            if mcfg.loss == "ns":
+                real_t, fake_t = self._ns_targets(d_real)
+                d_loss = self.d_loss_fn(d_real.float(), d_fake.float(), real_target=real_t, fake_target=fake_t)
+            else:
+                d_loss = self.d_loss_fn(d_real.float(), d_fake.float())
+            # "loss" (the D loss) is what the engine's progress line shows
+            out: dict[str, torch.Tensor] = {"loss": d_loss.detach(), "d_loss": d_loss.detach()}
+            total = d_loss
+            if mcfg.loss == "wgan-gp" and opts.gp_weight > 0:
+                gp = gradient_penalty(lambda x: model.discriminate(x, labels), real_in, fake_in)
+                total = d_loss + opts.gp_weight * gp
+                out["gp"] = gp.detach()
+        self.check_finite(total, what="discriminator loss")
+        opt_d.zero_grad(set_to_none=True)
+        total.backward()
+        opt_d.step()
+        if mcfg.loss == "wgan":
+            clip_weights_(model.discriminator, opts.clip_value)
+        out["d_real"] = d_real.detach().float().mean()
+        out["d_fake"] = d_fake.detach().float().mean()
+
+        # Generator step, every n_critic-th engine step.
+        if (self.step + 1) % opts.n_critic == 0:
+            model.discriminator.requires_grad_(False)  # no D weight gradients: they would be thrown away
+            try:
+                with autocast(self.device, self.config.precision):
+                    fake = model.generator(torch.randn(n, mcfg.latent_dim, device=self.device), labels)
+                    g_loss = self.g_loss_fn(model.discriminate(add_instance_noise(fake, std), labels).float())
+                self.check_finite(g_loss, what="generator loss")
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+            finally:
+                model.discriminator.requires_grad_(True)
+            opt_g.step()
+            g_step = (self.step + 1) // opts.n_critic
+            # EMA with a warm-up (as TF's ExponentialMovingAverage with num_updates): early averages are not
+            # dragged towards the random initial weights.
+            decay = min(opts.ema_decay, (1.0 + g_step) / (10.0 + g_step))
+            model.update_ema(decay)
+            self._last_g = {"g_loss": g_loss.detach()}
+        out.update(self._last_g)
+        self._watch(out)
+        return out
+
+    def _watch(self, out: dict[str, torch.Tensor]) -> None:
+        """Divergence warnings from the losses at each log interval (printed once per kind)."""
+        if (self.step + 1) % self.config.log_every or "g_loss" not in out:
+            return
+        self._history["d"].append(float(out["d_loss"]))
+        self._history["g"].append(float(out["g_loss"]))
+        msg = divergence_warning(self.model.config.loss, self._history["d"], self._history["g"])
+        if msg and "divergence" not in self._warned:
+            self._warned.add("divergence")
+            print(f"warning (step {self.step + 1}): {msg}", file=sys.stderr, flush=True)

@@ -1,0 +1,89 @@
+"""GAN objectives on hand-computed numbers, the gradient penalty, weight clipping and instance noise."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from genlab.gan.losses import (
+    OBJECTIVES,
+    add_instance_noise,
+    clip_weights_,
+    gradient_penalty,
+    hinge_d_loss,
+    hinge_g_loss,
+    ns_d_loss,
+    ns_g_loss,
+    wgan_d_loss,
+    wgan_g_loss,
+)
+
+REAL = torch.tensor([2.0, -1.0])
+FAKE = torch.tensor([0.0, 3.0])
+
+
+def softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_non_saturating_losses_by_hand():
+    # BCE(logit, 1) = softplus(-logit); BCE(logit, 0) = softplus(logit).
+    d = (softplus(-2) + softplus(1)) / 2 + (softplus(0) + softplus(3)) / 2
+    assert float(ns_d_loss(REAL, FAKE)) == pytest.approx(d, rel=1e-6)
+    assert float(ns_g_loss(FAKE)) == pytest.approx((softplus(0) + softplus(-3)) / 2, rel=1e-6)
+    # one-sided smoothing 0.9: BCE(l, t) = softplus(l) - t*l.
+    smooth = (softplus(2) - 0.9 * 2 + softplus(-1) + 0.9) / 2 + (softplus(0) + softplus(3)) / 2
+    assert float(ns_d_loss(REAL, FAKE, real_target=0.9)) == pytest.approx(smooth, rel=1e-6)
+    # per-example targets (label noise): flip the first real and the second fake label.
+    flipped = (softplus(2) + softplus(1)) / 2 + (softplus(0) + softplus(-3)) / 2
+    got = ns_d_loss(REAL, FAKE, real_target=torch.tensor([0.0, 1.0]), fake_target=torch.tensor([0.0, 1.0]))
+    assert float(got) == pytest.approx(flipped, rel=1e-6)
+
+
+def test_wasserstein_and_hinge_losses_by_hand():
+    assert float(wgan_d_loss(REAL, FAKE)) == pytest.approx(1.5 - 0.5)
+    assert float(wgan_g_loss(FAKE)) == pytest.approx(-1.5)
+    # relu(1 - [2, -1]) = [0, 2] -> 1; relu(1 + [0, 3]) = [1, 4] -> 2.5
+    assert float(hinge_d_loss(REAL, FAKE)) == pytest.approx(3.5)
+    assert float(hinge_g_loss(FAKE)) == pytest.approx(-1.5)
+    assert set(OBJECTIVES) == {"ns", "wgan", "wgan-gp", "hinge"}
+
+
+def test_gradient_penalty_zero_for_unit_norm_linear_critic_and_known_otherwise():
+    torch.manual_seed(0)
+    real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+    w = torch.randn(16)
+    unit = w / w.norm()
+    assert float(gradient_penalty(lambda x: x.flatten(1) @ unit, real, fake)) == pytest.approx(0.0, abs=1e-10)
+    # ||grad|| = 3 everywhere -> (3 - 1)^2 = 4; and the penalty is differentiable w.r.t. the critic's weights.
+    weight = (3 * unit).clone().requires_grad_(True)
+    gp = gradient_penalty(lambda x: x.flatten(1) @ weight, real, fake)
+    assert float(gp.detach()) == pytest.approx(4.0, rel=1e-5)
+    (g,) = torch.autograd.grad(gp, weight)
+    # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w|| = 4 * unit
+    torch.testing.assert_close(g, 4 * unit, rtol=1e-4, atol=1e-5)
+
+
+def test_weight_clipping_keeps_every_weight_within_bounds():
+    torch.manual_seed(0)
+    d = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4 * 4 * 4, 1))
+    with torch.no_grad():
+        for p in d.parameters():
+            p.mul_(10)
+    assert max(float(p.abs().max()) for p in d.parameters()) > 0.01
+    clip_weights_(d, 0.01)
+    assert all(float(p.abs().max()) <= 0.01 for p in d.parameters())
+    inside = d[0].weight.detach().clone()
+    clip_weights_(d, 0.02)  # already inside: unchanged
+    torch.testing.assert_close(d[0].weight, inside, rtol=0, atol=0)
+
+
+def test_instance_noise():
+    x = torch.zeros(2000, 8)
+    assert add_instance_noise(x, 0.0) is x
+    torch.manual_seed(0)
+    noisy = add_instance_noise(x, 0.5)
+    assert float(noisy.std()) == pytest.approx(0.5, rel=0.05)

@@ -1,0 +1,117 @@
+"""GAN networks: every size / channel count / option builds and has the right shapes; EMA; save and load."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import genlab
+from genlab.core.errors import ConfigError
+from genlab.gan.models import GAN, GANConfig, SelfAttention
+from genlab.gan.trainer import GANTrainOptions, to_data_size, to_model_range
+from helpers import one_line
+
+TINY = dict(g_channels=8, d_channels=8, latent_dim=16)
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("extra", [{}, {"attention": True, "conditional": True, "num_classes": 3},
+                                   {"loss": "wgan-gp", "spectral_norm": False}, {"loss": "ns", "spectral_norm": False}])
+def test_shapes(size, channels, extra):
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(size=size, image_channels=channels, **TINY, **extra))
+    images = gan.sample(5, seed=0)
+    assert images.shape == (5, channels, size, size)
+    assert float(images.min()) >= 0 and float(images.max()) <= 1
+    labels = torch.tensor([0, 1, 2, 0, 1]) if extra.get("conditional") else None
+    assert gan.discriminate(images * 2 - 1, labels).shape == (5,)
+    assert gan.interpolate(steps=4, rows=2).shape == (8, channels, size, size)
+
+
+def test_d_norm_resolution_and_attention_placement():
+    assert GANConfig(spectral_norm=True).resolved_d_norm == "none"
+    assert GANConfig(spectral_norm=False, loss="wgan-gp").resolved_d_norm == "layer"
+    assert GANConfig(spectral_norm=False, loss="ns").resolved_d_norm == "batch"
+    gan = GAN(GANConfig(size=32, attention=True, **TINY))
+    assert sum(isinstance(m, SelfAttention) for m in gan.generator.modules()) == 1
+    assert sum(isinstance(m, SelfAttention) for m in gan.discriminator.modules()) == 1
+    # SAGAN's gamma starts at 0: the block is the identity until trained.
+    x = torch.randn(2, 8, 5, 5)
+    torch.testing.assert_close(SelfAttention(8)(x), x)
+
+
+@pytest.mark.parametrize("bad,words", [
+    (dict(size=48), ["--size 48 is not supported", "28, 32, 64"]),
+    (dict(loss="lsgan"), ["--loss must be one of"]),
+    (dict(latent_dim=0), ["--latent-dim"]),
+    (dict(conditional=True), ["--conditional needs labelled data"]),
+    (dict(loss="wgan-gp", spectral_norm=False, d_norm="batch"), ["batch norm"]),
+    (dict(image_channels=2), ["1 or 3 channels"]),
+])
+def test_bad_model_config(bad, words):
+    with pytest.raises(ConfigError) as err:
+        GANConfig(**bad)
+    one_line(err, *words)
+
+
+@pytest.mark.parametrize("bad,words", [
+    (dict(n_critic=0), ["--n-critic must be a whole number >= 1"]),
+    (dict(gp_weight=-1.0), ["--gp-weight", "must be >= 0"]),
+    (dict(clip_value=0.0), ["--clip-value"]),
+    (dict(label_smoothing=0.7), ["--label-smoothing must be in [0, 0.5)"]),
+    (dict(ema_decay=1.0), ["--ema-decay"]),
+    (dict(fid_samples=1), ["--fid-samples"]),
+])
+def test_bad_train_options(bad, words):
+    with pytest.raises(ConfigError) as err:
+        GANTrainOptions(**bad)
+    one_line(err, *words)
+
+
+def test_option_resolution():
+    assert GANTrainOptions().resolved(GANConfig(loss="wgan")).n_critic == 5
+    assert GANTrainOptions().resolved(GANConfig(loss="hinge")).n_critic == 1
+    assert GANTrainOptions(n_critic=2).resolved(GANConfig(loss="wgan-gp", spectral_norm=False)).n_critic == 2
+    with pytest.raises(ConfigError, match="--loss ns"):
+        GANTrainOptions(label_smoothing=0.1).resolved(GANConfig(loss="hinge"))
+
+
+def test_ema_update_and_sampling_determinism():
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(**TINY))
+    with torch.no_grad():
+        for p in gan.generator.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    before = [p.clone() for p in gan.generator_ema.parameters()]
+    gan.update_ema(0.75)
+    for b, e, g in zip(before, gan.generator_ema.parameters(), gan.generator.parameters(), strict=True):
+        torch.testing.assert_close(e, 0.75 * b + 0.25 * g)
+    assert not any(p.requires_grad for p in gan.generator_ema.parameters())
+    gan.train()
+    assert not gan.generator_ema.training  # the EMA generator always runs in inference mode
+    torch.testing.assert_close(gan.sample(4, seed=3), gan.sample(4, seed=3))
+    assert not torch.equal(gan.sample(4, seed=3), gan.sample(4, seed=4))
+    assert not torch.equal(gan.sample(4, seed=3, ema=False), gan.sample(4, seed=3))
+    with pytest.raises(ConfigError, match="--n must be"):
+        gan.sample(0)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(size=32, image_channels=3, attention=True, **TINY))
+    gan.save_pretrained(tmp_path / "m")
+    again = genlab.load(tmp_path / "m", family="gan")
+    assert isinstance(again, GAN) and again.config == gan.config
+    torch.testing.assert_close(again.sample(3, seed=1), gan.eval().sample(3, seed=1))
+
+
+def test_resizing_between_data_and_model():
+    x = torch.rand(2, 1, 28, 28)
+    padded = to_model_range(x, 32)
+    assert padded.shape == (2, 1, 32, 32) and float(padded.min()) >= -1 and float(padded.max()) <= 1
+    assert float(padded[..., :2, :].max()) == -1.0  # black border: the MNIST background
+    torch.testing.assert_close(to_data_size((padded + 1) / 2, 28), x)
+    up = to_model_range(x, 64)
+    assert up.shape == (2, 1, 64, 64)
+    assert to_data_size((up + 1) / 2, 28).shape == (2, 1, 28, 28)
