@@ -135,7 +135,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--steps", type=int, default=300, help="loss evaluations (forward+backward passes)")
-    p.add_argument("--variants", default="reference,genlab,genlab-nchw")
+    p.add_argument("--variants", default="reference,genlab", help="also: genlab-nchw (channels-last off)")
     p.add_argument("--out", default="benchmarks/results/style_gatys.json")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()

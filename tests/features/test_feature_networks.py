@@ -176,3 +176,22 @@ def test_features_list_cli(cli):
     assert "features.31" in out and "block5_conv2" in out and "512x14x14" in out
     code, out, _ = cli("features", "list", "--model", "inception_v3")
     assert "Mixed_6b" in out and "mixed4" in out
+
+
+def test_batchnorm_folding_keeps_the_layer_outputs():
+    net = load_feature_network("googlenet", weights="random", layers=["mixed3b"], seed=0)
+    g = torch.Generator().manual_seed(0)
+    for m in net.modules():  # non-trivial frozen statistics, as trained weights have
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) * 0.2 - 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+    folded = net.fold_batchnorm()
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in net.modules())  # the original is left alone
+    x = net.normalize(random_image(48))
+    a, b = net(x, ["mixed3a", "mixed3b"]), folded(x, ["mixed3a", "mixed3b"])
+    for k in a:
+        assert torch.allclose(a[k], b[k], rtol=1e-4, atol=1e-5 * a[k].abs().max())
+    vgg = load_feature_network("vgg16", weights="random", layers=["block1_conv1"])
+    assert vgg.fold_batchnorm() is vgg  # nothing to fold

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,7 +61,9 @@ def imagenet_state_dict(model: str, weights_enum) -> tuple[dict[str, torch.Tenso
             raise CheckpointError(f"ImageNet weights for {model} are not in the cache and GENLAB_OFFLINE is set; "
                                   f"{put_it}")
         try:
-            torch.hub.load_state_dict_from_url(url, progress=True, check_hash=True, map_location="cpu")
+            # torch.hub says "Downloading: URL to PATH" on stdout; keep stderr for our one-line error
+            with contextlib.redirect_stderr(io.StringIO()):
+                torch.hub.load_state_dict_from_url(url, progress=False, check_hash=True, map_location="cpu")
         except Exception as e:  # noqa: BLE001 - URLError, timeouts, hash mismatch: all mean "no file"
             reason = " ".join(str(e).split())[:100] or type(e).__name__
             raise CheckpointError(f"cannot download ImageNet weights for {model} ({reason}); {put_it}") from None
