@@ -22,12 +22,13 @@ def load(path: Any, *, device: Any = "cpu", family: str | None = None) -> Any:
     return _load(path, device=device, family=family)
 
 __all__ = ["__version__", "load", "GenlabError", "ConfigError", "DataError", "CheckpointError",
-           "NonFiniteLossError", "TrainConfig", "Trainer", "vae", "text"]
+           "NonFiniteLossError", "TrainConfig", "Trainer", "vae", "text",
+           "ae", "aae", "latent"]
 
 
 def __getattr__(name: str) -> Any:
     # Families and the engine load on first use, so `import genlab` stays light.
-    if name in ("vae", "text"):
+    if name in ("vae", "text", "ae", "aae", "latent"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("TrainConfig", "Trainer"):
         return getattr(importlib.import_module(".core.engine", __name__), name)
