@@ -45,7 +45,7 @@ def test_d_norm_resolution_and_attention_placement():
     (dict(size=48), ["--size 48 is not supported", "28, 32, 64"]),
     (dict(loss="lsgan"), ["--loss must be one of"]),
     (dict(latent_dim=0), ["--latent-dim"]),
-    (dict(conditional=True), ["--conditional needs labelled data"]),
+    (dict(num_classes=-1), ["num_classes"]),
     (dict(loss="wgan-gp", spectral_norm=False, d_norm="batch"), ["batch norm"]),
     (dict(image_channels=2), ["1 or 3 channels"]),
 ])
@@ -67,6 +67,11 @@ def test_bad_train_options(bad, words):
     with pytest.raises(ConfigError) as err:
         GANTrainOptions(**bad)
     one_line(err, *words)
+
+
+def test_conditional_gan_needs_classes():
+    with pytest.raises(ConfigError, match="num_classes >= 2"):
+        GAN(GANConfig(conditional=True, **TINY))
 
 
 def test_option_resolution():

@@ -24,6 +24,7 @@ def test_fid_on_mnist_falls_below_the_limit(tmp_path):
                                         sample_every=STEPS // 2, device="cpu"),
                    GANTrainOptions(fid_samples=2000), out=tmp_path / "run")
     fids = [(r["step"], r["eval/fid"]) for r in read_metrics(result.run_dir) if "eval/fid" in r]
+    print(f"\nGAN MNIST FID by step: {fids}")
     assert [s for s, _ in fids] == [STEPS // 2, STEPS]
     assert fids[-1][1] < FID_LIMIT, fids
     assert (result.run_dir / "figures" / "fid.png").exists()

@@ -28,7 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_dataclass_arguments(t.add_argument_group("model"), GANConfig)
     add_dataclass_arguments(t.add_argument_group("adversarial training"), GANTrainOptions)
     g = t.add_argument_group("training")
-    add_dataclass_arguments(g, TrainConfig, defaults=DEFAULT_TRAIN, exclude=("eval_every",))
+    # The optimisers come from the objective (RMSprop for wgan, Adam otherwise): no --optimizer / --weight-decay /
+    # --grad-clip here.
+    add_dataclass_arguments(g, TrainConfig, defaults=DEFAULT_TRAIN,
+                            exclude=("eval_every", "optimizer", "weight_decay", "grad_clip"))
     g.add_argument("--fid-every", "--eval-every", dest="eval_every", type=int, default=argparse.SUPPRESS,
                    help=f"FID/KID every N steps (0 = only at the end) (default: {DEFAULT_TRAIN['eval_every']})")
     t.add_argument("--out", help="run folder (default: runs/gan/<dataset>-<loss>-<size>px-<time>)")

@@ -57,8 +57,8 @@ class GANConfig:
                 raise ConfigError(f"--{name.replace('_', '-')} must be a whole number >= 1 (got {value})")
         if self.image_channels not in (1, 3):
             raise ConfigError(f"images must have 1 or 3 channels (got {self.image_channels})")
-        if self.conditional and self.num_classes < 2:
-            raise ConfigError("--conditional needs labelled data with at least 2 classes")
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
+            raise ConfigError(f"num_classes must be a whole number >= 0 (got {self.num_classes})")
         if self.loss == "wgan-gp" and self.resolved_d_norm == "batch":
             raise ConfigError("--loss wgan-gp penalises each example's gradient; batch norm in D mixes examples: "
                               "use --d-norm layer or none")
@@ -181,6 +181,8 @@ class GAN(GenlabModel):
 
     def __init__(self, config: GANConfig) -> None:
         super().__init__(config)
+        if config.conditional and config.num_classes < 2:  # train() sets num_classes from the data
+            raise ConfigError("a conditional GAN needs num_classes >= 2 (labelled data with at least 2 classes)")
         self.generator = Generator(config)
         self.discriminator = Discriminator(config)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval()

@@ -8,6 +8,7 @@ as in Arjovsky et al. 2017, Algorithm 1). ``--max-steps`` therefore counts discr
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,12 @@ def to_data_size(x: torch.Tensor, side: int) -> torch.Tensor:
 
 
 class GANTrainer(Trainer):
-    """:class:`~genlab.core.engine.Trainer` with two optimisers and the adversarial step."""
+    """:class:`~genlab.core.engine.Trainer` with two optimisers and the adversarial step.
+
+    From the engine's TrainConfig it uses lr (the generator's; ``options.lr_d`` for D), Adam betas, the LR schedule,
+    precision (fp32/bf16), batch size and steps; the optimiser type follows the objective (RMSprop for ``wgan``, as
+    Arjovsky et al. prescribe; Adam otherwise), and ``optimizer`` / ``weight_decay`` / ``grad_clip`` are not used.
+    """
 
     def __init__(self, model: GAN, train_data, config, run_dir, *, options: GANTrainOptions, **kwargs: Any) -> None:
         super().__init__(model, train_data, config, run_dir, **kwargs)
@@ -97,6 +103,8 @@ class GANTrainer(Trainer):
         self._history: dict[str, list[float]] = {"d": [], "g": []}
         self._last_g: dict[str, torch.Tensor] = {}
         self._warned: set[str] = set()
+        # With n_critic > 1 the generator's optimiser skips steps while the engine steps every LR schedule.
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
         if config.precision == "fp16":
             raise ConfigError("--precision fp16 is not supported for GANs (two optimisers, one loss scaler); "
                               "use fp32 or bf16")
