@@ -37,6 +37,7 @@ def test_class_visualisation_is_recognised_by_the_trained_classifier(classifier,
                           param="fft", lr=0.2)
     r = visualize("logits", cfg, out=tmp_path / "v", progress=False)
     probs = torch.softmax(model.logits(r.images), dim=1)
+    print("class visualisation: target probabilities", [round(float(v), 4) for v in probs.diagonal()])
     assert probs.argmax(dim=1).tolist() == list(range(10))
     assert probs.diagonal().min() > 0.9, probs.diagonal()
 
@@ -49,6 +50,7 @@ def test_dream_on_a_fashion_image_raises_the_objective(classifier, tmp_path):
     cfg = DreamConfig(model=folder, weights="genlab", layers="conv1:1,conv2:2", octaves=2, octave_scale=1.4, steps=20,
                       step_size=0.02, max_loss=None, border=1)
     r = deepdream(image, cfg, out=tmp_path / "d", progress=False)
+    print(f"dream: octave 1 {r.losses[0]:.4g} -> {r.losses[19]:.4g}, octave 2 {r.losses[20]:.4g} -> {r.losses[-1]:.4g}")
     # Measured: the objective rises ~3x within each octave.
     assert r.losses[19] > 2 * r.losses[0] and r.losses[-1] > 2 * r.losses[20], r.losses
     assert r.image.shape == (1, 1, 28, 28)
@@ -72,5 +74,6 @@ def test_2000px_tiled_dream_runs_in_bounded_memory():
     Measured: peak RSS ~0.9 GB tiled vs ~5 GB untiled."""
     out = subprocess.run([sys.executable, "-c", _BIG, "256"], capture_output=True, text=True, check=True)
     tiled = json.loads(out.stdout.strip().splitlines()[-1])
+    print("2000x1500 tiled:", tiled)
     assert tiled["rss_mb"] < 1500, tiled
     assert tiled["loss"] > 0

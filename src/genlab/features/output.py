@@ -40,13 +40,15 @@ def resize_longer_side(x: torch.Tensor, size: int) -> torch.Tensor:
     return resize(x, shape)
 
 
-def resize(x: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
-    """Bilinear resize (antialiased when shrinking), the seeds' ``scipy.ndimage.zoom(order=1)``."""
+def resize(x: torch.Tensor, shape: Sequence[int], *, antialias: bool | None = None) -> torch.Tensor:
+    """Bilinear resize; antialiased when shrinking unless ``antialias=False`` (the seeds'
+    ``scipy.ndimage.zoom(order=1)``, which DeepDream's octaves follow)."""
     shape = tuple(int(s) for s in shape)
     if tuple(x.shape[-2:]) == shape:
         return x
     shrink = shape[0] < x.shape[-2] or shape[1] < x.shape[-1]
-    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False, antialias=shrink)
+    aa = shrink if antialias is None else (antialias and shrink)
+    return F.interpolate(x, size=shape, mode="bilinear", align_corners=False, antialias=aa)
 
 
 def default_out_dir(kind: str, stem: str) -> Path:
