@@ -60,7 +60,7 @@ def test_code_gaussian_is_the_mean_and_covariance_of_the_codes():
     model = Autoencoder(AEConfig(latent_dim=3, hidden_dims=(16,))).eval()
     images = torch.rand(200, 1, 28, 28)
     model.fit_code_distribution(images, batch_size=64)
-    codes = model.encode(images).double()
+    codes = model.encode_latent(images).double()
     assert torch.allclose(model.code_mean.double(), codes.mean(0), atol=1e-5)
     assert torch.allclose(model.code_cov.double(), torch.cov(codes.T), atol=1e-5)
     z = model.sample_latent(20000, torch.Generator().manual_seed(0)).double()

@@ -75,7 +75,9 @@ class AAETrainer(Trainer):
 
         with autocast(self.device, self.config.precision):
             real = m.discriminator(m.sample_prior(x.shape[0]))
-            fake = m.discriminator(m.encode_sampled(x).detach())
+            with torch.no_grad():  # D's phase does not train the encoder: no graph through it
+                z_fake = m.encode_sampled(x)
+            fake = m.discriminator(z_fake)
             d_loss = discriminator_loss(real, fake)
         self._step("discriminator", d_loss, "discriminator loss")
 

@@ -31,11 +31,14 @@ def train_latent_model(*, family: str, config_class: type, build: Callable[[Any]
                        trainer_class: type[Trainer], default_train: dict[str, Any], model_config: Any = None,
                        data_config: ImageDataConfig | None = None, train_config: TrainConfig | None = None,
                        out: str | Path | None = None, resume: bool = False,
-                       overrides: dict[str, Any] | None = None) -> TrainResult:
+                       overrides: dict[str, Any] | None = None,
+                       evaluate_fn: Callable[..., dict[str, float]] | None = None) -> TrainResult:
     """Build the model for the data's image shape, run ``trainer_class`` on it, return the :class:`TrainResult`.
 
-    The trainer gets an eval hook (test reconstruction error and code statistics, see :func:`evaluate_model`) and a
-    sample hook (64 decoded latent draws, fixed seed). ``resume`` continues the run in ``out`` (see the VAE's train).
+    The trainer gets an eval hook (``evaluate_fn(model, test_set)``, default :func:`evaluate_model`: test
+    reconstruction error and code statistics) and a sample hook (64 decoded latent draws, fixed seed). ``resume``
+    continues the run in ``out`` (see the VAE's train). Nothing here is specific to deterministic codes: the VAE's
+    train() could run on it too, with its own ``evaluate_fn``.
     """
     overrides = dict(overrides or {})
     if resume:
@@ -63,7 +66,7 @@ def train_latent_model(*, family: str, config_class: type, build: Callable[[Any]
     seed = train_config.seed
 
     def eval_fn(m) -> dict[str, float]:
-        return evaluate_model(m, test_data)
+        return (evaluate_fn or evaluate_model)(m, test_data)
 
     def sample_fn(m, path: Path) -> None:
         if hasattr(m, "fit_code_distribution"):  # the AE samples from a Gaussian fitted to its current codes
