@@ -200,17 +200,22 @@ def sample(run: str | Path, *, n: int = 64, out: str | Path | None = None, seed:
     return save_image_grid(model.sample(n, seed=seed, ema=ema), out, nrow=nrow)
 
 
+def _torchmetrics_fid() -> type:
+    try:
+        from torchmetrics.image.fid import FrechetInceptionDistance
+    except ImportError:
+        raise ConfigError("Inception FID needs torchmetrics with torch-fidelity (pip install 'torchmetrics[image]') "
+                          "and the FID Inception weights; they are not installed here") from None
+    return FrechetInceptionDistance
+
+
 def inception_fid(real: torch.Tensor, fake: torch.Tensor, *, device: str = "cpu") -> float:
     """FID on Inception-v3 pool features through torchmetrics (which uses torch-fidelity's FID Inception weights).
 
     Needs ``torchmetrics[image]`` and the weights (downloaded once by torch-fidelity); without them this raises a
     one-line :class:`ConfigError` rather than report a number from other weights.
     """
-    try:
-        from torchmetrics.image.fid import FrechetInceptionDistance
-    except ImportError:
-        raise ConfigError("Inception FID needs torchmetrics with torch-fidelity (pip install 'torchmetrics[image]') "
-                          "and the FID Inception weights; they are not installed here") from None
+    FrechetInceptionDistance = _torchmetrics_fid()
     try:
         metric = FrechetInceptionDistance(feature=2048, normalize=True).to(resolve_device(device))
     except Exception as e:  # no network / no cached weights: torch-fidelity's download fails
@@ -233,6 +238,8 @@ def evaluate(run: str | Path, *, n: int = 10000, data_config: ImageDataConfig | 
     run = Path(run)
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ConfigError(f"--n must be a whole number >= 2 (got {n})")
+    if inception:
+        _torchmetrics_fid()  # fail before the slow part when torchmetrics is missing
     model = _load_gan(run, device)
     data_config = data_config or saved_data_config(run)
     if data_config is None:
