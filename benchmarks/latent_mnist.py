@@ -18,6 +18,7 @@ scoring never counts as training time.
 from __future__ import annotations
 
 import argparse
+import json
 import contextlib
 import fcntl
 import shutil
@@ -55,6 +56,22 @@ def _exclusive(path: str | None):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def score_curve(run_dir: Path, test, start: float, steps_per_epoch: int, args) -> list[dict]:
+    """Score the checkpoints written during training (test -ELBO and a cheaper IWAE) against training time."""
+    curve = []
+    for step, ckpt in list_checkpoints(run_dir):
+        model = genlab.load(ckpt)
+        minutes = (ckpt.stat().st_mtime - start) / 60
+        elbo = evaluate_model(model, test, seed=0)["nelbo"]
+        images = test_images(model, test, seed=0)[: args.curve_images]
+        nll = iwae_log_likelihood(model, images, k=args.curve_k, seed=0, progress=False)["nll"]
+        curve.append({"step": step, "epoch": step / steps_per_epoch, "train_minutes": minutes,
+                      "test_nelbo": elbo, f"iwae_k{args.curve_k}_first{args.curve_images}": nll})
+        print(f"  epoch {step / steps_per_epoch:6.1f}  {minutes:6.1f} min  test -ELBO {elbo:7.2f}  "
+              f"IWAE k={args.curve_k} ({args.curve_images} images) {nll:7.2f}", flush=True)
+    return curve
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=int, default=100, help="training epochs (the recipe's budget; default 100)")
@@ -74,6 +91,8 @@ def main() -> int:
     p.add_argument("--run-dir", help="keep the run here (default: a temporary folder, removed at the end)")
     p.add_argument("--lock", help="hold an exclusive flock on this file while training (keeps other heavy jobs "
                                   "that use the same lock off the CPU during the timed part)")
+    p.add_argument("--skip-training", action="store_true",
+                   help="only score the run this script trained earlier in --run-dir (e.g. on a quieter machine)")
     p.add_argument("--json", default=str(Path(__file__).parent / "results" / "latent_mnist.json"))
     args = p.parse_args()
 
@@ -91,25 +110,22 @@ def main() -> int:
     tmp = None if args.run_dir else tempfile.mkdtemp(prefix="latent_mnist_")
     run_dir = Path(args.run_dir or tmp) / "run"
     try:
+        test = load_image_dataset(data, "test")
         print(f"training {args.epochs} epochs ({total} steps) of {model_cfg.hidden_dims} z={model_cfg.latent_dim} "
               f"on dynamically binarised MNIST ...", flush=True)
-        with _exclusive(args.lock):
-            start = time.time()
-            result = train(model_cfg, data, train_cfg, out=run_dir)
-            train_seconds = time.time() - start
-        test = load_image_dataset(data, "test")
-
-        curve = []
-        for step, ckpt in list_checkpoints(run_dir):
-            model = genlab.load(ckpt)
-            minutes = (ckpt.stat().st_mtime - start) / 60
-            elbo = evaluate_model(model, test, seed=0)["nelbo"]
-            images = test_images(model, test, seed=0)[: args.curve_images]
-            nll = iwae_log_likelihood(model, images, k=args.curve_k, seed=0, progress=False)["nll"]
-            curve.append({"step": step, "epoch": step / steps_per_epoch, "train_minutes": minutes,
-                          "test_nelbo": elbo, f"iwae_k{args.curve_k}_first{args.curve_images}": nll})
-            print(f"  epoch {step / steps_per_epoch:6.1f}  {minutes:6.1f} min  test -ELBO {elbo:7.2f}  "
-                  f"IWAE k={args.curve_k} ({args.curve_images} images) {nll:7.2f}", flush=True)
+        stage = run_dir / "benchmark_training.json"
+        if args.skip_training:  # score a run this script trained before (training time and curve come from it)
+            if not stage.exists():
+                raise SystemExit(f"--skip-training needs a finished run in --run-dir ({stage} is missing)")
+            saved = json.loads(stage.read_text())
+            train_seconds, steps, curve = saved["train_seconds"], saved["steps"], saved["curve"]
+        else:
+            with _exclusive(args.lock):
+                start = time.time()
+                result = train(model_cfg, data, train_cfg, out=run_dir)
+                train_seconds, steps = time.time() - start, result.step
+            curve = score_curve(run_dir, test, start, steps_per_epoch, args)
+            stage.write_text(json.dumps({"train_seconds": train_seconds, "steps": steps, "curve": curve}, indent=1))
 
         model = genlab.load(run_dir)
         final_elbo = evaluate_model(model, test, seed=0)
@@ -131,7 +147,7 @@ def main() -> int:
     print(f"\nIWAE scoring took {iwae['seconds'] / 60:.1f} min; goal NLL <= 89: "
           f"{'met' if iwae['nll'] <= 89 else 'NOT met'}")
     write_results(args.json, {
-        "benchmark": "latent_mnist", "args": vars(args), "train_seconds": train_seconds, "steps": result.step,
+        "benchmark": "latent_mnist", "args": vars(args), "train_seconds": train_seconds, "steps": steps,
         "final": {"test_nelbo": final_elbo["nelbo"], "recon": final_elbo["recon"], "kl": final_elbo["kl"],
                   "iwae": iwae},
         "curve": curve, "anchors": dict(ANCHORS), "goal_nll": 89.0, "goal_met": iwae["nll"] <= 89.0})
