@@ -4,8 +4,8 @@ Reference (the book's loop, ported as a PyTorch user would write it): forward ho
 InceptionV3 and a full ``model(x)`` forward every step (through Mixed_7c, pooling and fc), float32 NCHW; loss =
 sum of weight x sum(act[2:-2, 2:-2]^2) / act.size, gradient / mean|gradient|, step 0.01, 20 steps per octave,
 3 octaves at scale 1.4 with the lost detail re-injected. genlab: :func:`genlab.dream.deepdream` with the same
-settings (the network cut after mixed5 = Mixed_6c, frozen BatchNorms folded into the convolutions; genlab-cl adds
-channels-last). Both: the same random-weight InceptionV3 (seed 0;
+settings (the network cut after mixed5 = Mixed_6c, frozen BatchNorms folded into the convolutions, channels-last;
+genlab-nchw without channels-last). Both: the same random-weight InceptionV3 (seed 0;
 ImageNet weights cannot be downloaded here) and scikit-image's astronaut photo at 400x400 px. The max-loss stop
 (10, calibrated for ImageNet activations) is off for both, so both run all 60 steps.
 
@@ -90,7 +90,7 @@ def run_one(which: str, size: int, steps: int) -> dict:
     if which == "reference":
         losses = reference(net, img, steps)
     else:
-        cfg = DreamConfig(weights="random", max_loss=None, steps=steps, channels_last=which == "genlab-cl")
+        cfg = DreamConfig(weights="random", max_loss=None, steps=steps, channels_last=which == "genlab")
         losses = deepdream(img, cfg, net=net, write=False, progress=False).losses
     seconds = time.perf_counter() - t0
     return {"which": which, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -101,7 +101,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=400)
     p.add_argument("--steps", type=int, default=20, help="steps per octave")
-    p.add_argument("--variants", default="reference,genlab,genlab-cl", help="genlab-cl: with --channels-last")
+    p.add_argument("--variants", default="reference,genlab,genlab-nchw", help="genlab-nchw: --no-channels-last")
     p.add_argument("--out", default="benchmarks/results/deepdream.json")
     p.add_argument("--one", help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -49,9 +49,8 @@ class DreamConfig:
     max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse input images with more pixels than this")
     seed: int = cfg_field(0, help="random seed (jitter, random weights)")
     device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
-    channels_last: bool = cfg_field(False, help="channels-last convolutions: ~1.3x faster per step on CPU once warm, "
-                                                "but each octave's new shape costs seconds of kernel set-up, so at "
-                                                "the seeds' 20 steps per octave it measured slower end to end")
+    channels_last: bool = cfg_field(True, help="channels-last convolutions (~1.3x faster per step on CPU; results "
+                                               "equal up to float rounding)")
 
     def __post_init__(self) -> None:
         check_positive("octaves", self.octaves)
