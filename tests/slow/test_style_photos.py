@@ -40,8 +40,8 @@ def test_fast_style_network_learns_the_style(photo_folder, tmp_path):
               if "train/loss" in line]
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     print(f"fast style: mean loss of the first 5 steps {first:.4g}, of the last 5 {last:.4g}")
-    # Measured: mean loss of the first 5 steps ~95, of the last 5 ~7 (the sigmoid output starts at flat grey).
-    assert last < first / 4, (first, last)
+    # Measured: mean loss of the first 5 steps 3.63, of the last 5 0.69 (5.2x lower) after 80 steps.
+    assert last < first / 3, (first, last)
     out = apply_fast(result.run_dir, photo_folder / "astronaut.png", out=tmp_path / "apply", size=96)
     assert Image.open(out).size == (96, 96)
 
@@ -53,5 +53,5 @@ def test_gatys_128px_loss_falls_by_10x(photo_folder, tmp_path):
     r = style_transfer(photo_folder / "astronaut.png", [photo_folder / "coffee.png"], cfg, out=tmp_path / "s",
                        progress=False)
     print(f"gatys 128 px: {r.losses[0]:.4g} -> {r.final_loss:.4g}")
-    # Measured: loss falls ~50x in 60 L-BFGS evaluations.
+    # Measured: 16.6 -> 0.092 (180x) in 60 L-BFGS evaluations.
     assert r.final_loss < r.losses[0] / 10, (r.losses[0], r.final_loss)
