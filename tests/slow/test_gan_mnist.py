@@ -1,7 +1,8 @@
 """Slow: genlab's default GAN on real MNIST; FID on the domain classifier must fall below a stated value.
 
-Measured on 2 CPU cores (shared): 400 steps take about 2 minutes, and FID of 2000 EMA samples vs the 10,000 test
-images went from MEASURED_START at step 0 to MEASURED_END at step 400 (see the limits below).
+Measured on 2 CPU cores (2026-11-24): 400 steps took 27 s on an idle machine (a few minutes when shared), and FID of
+2000 EMA samples vs the 10,000 test images was 297.4 at step 200 and 214.4 at step 400 (domain classifier test
+accuracy 98.49%). The limit leaves ~40% margin for other thread counts and BLAS builds.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from genlab.gan import GANConfig, GANTrainOptions, default_train_config, train
 pytestmark = pytest.mark.slow
 
 STEPS = 400
-FID_LIMIT = 400.0  # stated limit at step 400 (measured value: see the module docstring)
+FID_LIMIT = 300.0  # stated limit at step 400 (measured: 214.4)
 
 
 def test_fid_on_mnist_falls_below_the_limit(tmp_path):
@@ -27,4 +28,5 @@ def test_fid_on_mnist_falls_below_the_limit(tmp_path):
     print(f"\nGAN MNIST FID by step: {fids}")
     assert [s for s, _ in fids] == [STEPS // 2, STEPS]
     assert fids[-1][1] < FID_LIMIT, fids
+    assert fids[-1][1] < fids[0][1], fids  # still improving between the two evaluations
     assert (result.run_dir / "figures" / "fid.png").exists()
