@@ -111,15 +111,16 @@ def main() -> int:
     run_dir = Path(args.run_dir or tmp) / "run"
     try:
         test = load_image_dataset(data, "test")
-        print(f"training {args.epochs} epochs ({total} steps) of {model_cfg.hidden_dims} z={model_cfg.latent_dim} "
-              f"on dynamically binarised MNIST ...", flush=True)
         stage = run_dir / "benchmark_training.json"
         if args.skip_training:  # score a run this script trained before (training time and curve come from it)
             if not stage.exists():
                 raise SystemExit(f"--skip-training needs a finished run in --run-dir ({stage} is missing)")
             saved = json.loads(stage.read_text())
             train_seconds, steps, curve = saved["train_seconds"], saved["steps"], saved["curve"]
+            print(f"scoring the run in {run_dir} ({steps} steps, trained in {train_seconds / 60:.1f} min)", flush=True)
         else:
+            print(f"training {args.epochs} epochs ({total} steps) of {model_cfg.hidden_dims} z={model_cfg.latent_dim} "
+                  f"on dynamically binarised MNIST ...", flush=True)
             with _exclusive(args.lock):
                 start = time.time()
                 result = train(model_cfg, data, train_cfg, out=run_dir)

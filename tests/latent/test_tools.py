@@ -13,7 +13,7 @@ from PIL import Image
 import genlab
 from genlab import latent
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
-from genlab.vae.train import _saved_data_config
+from genlab.data.datasets import saved_data_config
 from helpers import assert_one_line_error
 
 CELL = 28 + 2  # save_image_grid pads each 28 px image with 2 px ...
@@ -61,7 +61,7 @@ def test_reconstruction_row_shows_the_models_reconstructions(runs, tmp_path):
     model = genlab.load(runs["vae"])
     path = latent.reconstruct(runs["vae"], n=2, out=tmp_path / "r.png")
     pixels = np.asarray(Image.open(path), dtype=np.float32) / 255
-    test = load_image_dataset(_saved_data_config(runs["vae"]), "test")
+    test = load_image_dataset(saved_data_config(runs["vae"]), "test")
     x = test.images[:2].float() / 255
     recon = model.reconstruct(x)
     assert np.abs(pixels[2:30, 2:30] - x[0, 0].numpy()).max() <= 1 / 255 + 1e-6
@@ -134,7 +134,7 @@ def test_bad_tool_arguments(cli, runs, argv, needles):
 def test_attribute_with_a_label_that_has_no_images(cli, runs, tmp_path):
     # The tiny test set has all ten classes; keep only the first 3 images, which lack some label.
     model = genlab.load(runs["vae"])
-    test = load_image_dataset(_saved_data_config(runs["vae"]), "test")
+    test = load_image_dataset(saved_data_config(runs["vae"]), "test")
     missing = next(k for k in range(10) if k not in test.labels[:3].tolist())
     code, _, err = cli("vae", "attribute", runs["vae"], "--label", str(missing), "--max-images", "3")
     assert_one_line_error(code, err, f"no images have label '{missing}'")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from ..core.config import cfg_field, check_positive
+from ..core.config import cfg_field, check_positive, from_dict
 from ..core.errors import ConfigError, DataError
 from .images import DEFAULT_MAX_PIXELS, ImageFolderDataset
 from .mnist import DATASET_NAMES, TensorImageDataset, mnist_dataset
@@ -68,3 +68,17 @@ def _holdout_split(full: TensorImageDataset, fraction: float, split: str) -> Ten
     idx = idx.sort().values
     labels = full.labels[idx] if getattr(full, "labels", None) is not None else None
     return TensorImageDataset(full.images[idx], labels, class_names=full.class_names)
+
+
+def saved_data_config(run: str | Path) -> ImageDataConfig | None:
+    """The data config a run was trained with (its ``train_config.json``), or None when the folder has none."""
+    from ..core.engine import RUN_CONFIG
+    from ..core.io import read_json
+
+    path = Path(run) / RUN_CONFIG
+    if not path.exists():
+        return None
+    try:
+        return from_dict(ImageDataConfig, read_json(path, what="run config")["data"])
+    except (KeyError, TypeError, ConfigError):
+        return None

@@ -23,8 +23,7 @@ from ..core.errors import CheckpointError, ConfigError, DataError
 from ..core.io import read_json, write_json_atomic
 from ..core.model import load
 from ..core.runs import resumed_configs
-from ..data.datasets import ImageDataConfig, load_image_dataset
-from ..vae.train import _saved_data_config as saved_data_config  # reads RUN/train_config.json's "data"
+from ..data.datasets import ImageDataConfig, load_image_dataset, saved_data_config
 from ..viz import save_image_grid
 from .figures import make_figures
 from .models import GAN, GANConfig

@@ -167,11 +167,11 @@ def _sample(args: argparse.Namespace, what: str, fns: Any) -> int:
 
 
 def _evaluate(args: argparse.Namespace, fns: Any) -> int:
-    from ..vae.train import _saved_data_config
+    from ..data.datasets import saved_data_config
 
     data_cfg = None
     if args.dataset or args.data_dir:
-        base = _saved_data_config(Path(args.run)) or ImageDataConfig()
+        base = saved_data_config(Path(args.run)) or ImageDataConfig()
         data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
                                                 **({"data_dir": args.data_dir} if args.data_dir else {})})
     r = fns.evaluate(args.run, data_config=data_cfg, batch_size=args.batch_size, seed=args.seed, out=args.out,

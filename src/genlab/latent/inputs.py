@@ -53,14 +53,14 @@ def resolve(run_or_model: Any, *, family: str | None = None, device: str = "cpu"
     """Load the model of a run folder (checking its family) or take a model object; work out its test data."""
     from ..core.device import resolve_device
     from ..core.model import load
-    from ..vae.train import _saved_data_config
+    from ..data.datasets import saved_data_config
 
     if isinstance(run_or_model, torch.nn.Module):
         model, run_dir, saved = run_or_model, None, None
     else:
         run_dir = Path(run_or_model)
         model = load(run_dir, device=resolve_device(device), family=family)
-        saved = _saved_data_config(run_dir)
+        saved = saved_data_config(run_dir)
     for attr in ("latent_dim", "encode_latent", "decode_images", "image_shape", "sample"):
         if not hasattr(model, attr):
             raise ConfigError(f"a {getattr(model, 'family', type(model).__name__)} model has no latent space for "

@@ -18,7 +18,7 @@ from ..core.errors import ConfigError
 from ..core.io import write_json_atomic
 from ..core.model import GenlabModel, load
 from ..core.runs import resumed_configs
-from ..data.datasets import ImageDataConfig, load_image_dataset
+from ..data.datasets import ImageDataConfig, load_image_dataset, saved_data_config
 from ..viz import save_image_grid
 
 
@@ -114,28 +114,15 @@ def sample(run: str | Path, *, family: str, n: int = 64, out: str | Path | None 
     return save_image_grid(model.sample(n, seed=seed), out, nrow=nrow)
 
 
-def generation_scores(model, test, data_config: ImageDataConfig, *, n: int, seed: int, device: str) -> dict[str, Any]:
-    """FID/KID of ``n`` model samples against the test images on genlab's domain classifier (see genlab.metrics)."""
-    from ..metrics import fid_kid, get_domain_classifier
-
-    classifier, accuracy = get_domain_classifier(data_config, device=device)
-    real = test.images[: min(n, len(test))].float() / 255.0
-    fake = model.sample(n, seed=seed).cpu()
-    scores = fid_kid(classifier, real, fake, kid_subset_size=min(1000, len(real), n), seed=seed)
-    return {**scores, "features": "genlab domain classifier (penultimate layer)", "classifier_test_accuracy": accuracy}
-
-
 def evaluate(run: str | Path, *, family: str, data_config: ImageDataConfig | None = None, batch_size: int = 1000,
              seed: int = 0, out: str | Path | None = None, device: str = "cpu", fid_samples: int = 0) -> dict[str, Any]:
     """Test reconstruction error (see :func:`evaluate_model`), written to ``RUN/eval.json`` (or ``out``) and returned;
     with ``fid_samples`` > 0 also FID/KID of that many samples vs the test set."""
-    from ..vae.train import _saved_data_config
-
     if fid_samples < 0:
         raise ConfigError(f"--fid-samples must be >= 0 (got {fid_samples})")
     run = Path(run)
     model = load_family_model(run, family, device)
-    data_config = data_config or _saved_data_config(run) or ImageDataConfig()
+    data_config = data_config or saved_data_config(run) or ImageDataConfig()
     test = load_image_dataset(data_config, "test")
     if test.image_shape != model.image_shape:
         raise ConfigError(f"{data_config.dataset} images are {test.image_shape}, the model takes {model.image_shape}")
@@ -143,6 +130,8 @@ def evaluate(run: str | Path, *, family: str, data_config: ImageDataConfig | Non
               **evaluate_model(model, test, batch_size=batch_size),
               "units": {"bce": "nats per image", "mse": "per pixel, images in [0, 1]"}}
     if fid_samples:
-        result["generation"] = generation_scores(model, test, data_config, n=fid_samples, seed=seed, device=device)
+        from ..metrics import sample_fid_kid
+
+        result["generation"] = sample_fid_kid(model, test, data_config, n=fid_samples, seed=seed, device=device)
     write_json_atomic(Path(out) if out else run / "eval.json", result)
     return result

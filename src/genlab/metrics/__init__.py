@@ -18,6 +18,7 @@ from .classifier import (
     evaluate_accuracy,
     fid_kid,
     get_domain_classifier,
+    sample_fid_kid,
     train_domain_classifier,
 )
 from .fid import feature_statistics, fid, frechet_distance, kid, mmd2_unbiased, polynomial_kernel, trace_sqrt_product
@@ -42,6 +43,7 @@ __all__ = [
     "kid",
     "mmd2_unbiased",
     "polynomial_kernel",
+    "sample_fid_kid",
     "trace_sqrt_product",
     "train_domain_classifier",
 ]

@@ -300,3 +300,14 @@ def fid_kid(model: DomainClassifier, real_images: torch.Tensor, fake_images: tor
                             generator=torch.Generator().manual_seed(seed))
     return {"fid": fid(real, fake), "kid_mean": kid_mean, "kid_std": kid_std,
             "n_real": int(real.shape[0]), "n_fake": int(fake.shape[0])}
+
+
+def sample_fid_kid(model: Any, test: TensorImageDataset, data_config: ImageDataConfig, *, n: int, seed: int = 0,
+                   device: str = "cpu") -> dict[str, Any]:
+    """FID/KID of ``n`` samples of a generative model (``model.sample(n, seed=)``) against the test images, on
+    genlab's domain classifier for ``data_config`` (trained once and cached; its test accuracy is reported too)."""
+    classifier, accuracy = get_domain_classifier(data_config, device=device)
+    real = test.images[: min(n, len(test))].float() / 255.0
+    fake = model.sample(n, seed=seed).cpu()
+    scores = fid_kid(classifier, real, fake, kid_subset_size=min(1000, len(real), n), seed=seed)
+    return {**scores, "features": "genlab domain classifier (penultimate layer)", "classifier_test_accuracy": accuracy}

@@ -7,20 +7,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..core.config import from_dict, to_dict
-from ..core.device import resolve_device, seed_everything
-from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
+from ..core.device import resolve_device
+from ..core.engine import TrainConfig, Trainer, TrainResult
 from ..core.errors import ConfigError
-from ..core.io import read_json, write_json_atomic
+from ..core.io import write_json_atomic
 from ..core.model import load
-from ..core.runs import resumed_configs
-from ..data.datasets import ImageDataConfig, load_image_dataset
+from ..data.datasets import ImageDataConfig, load_image_dataset, saved_data_config
 from ..viz import save_image_grid
 from .model import VAE, VAEConfig, build_vae
 
@@ -35,11 +32,6 @@ def default_train_config(**overrides: Any) -> TrainConfig:
     return TrainConfig(**{**DEFAULT_TRAIN, **overrides})
 
 
-def default_run_dir(model_config: VAEConfig, data_config: ImageDataConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / FAMILY / f"{data_config.name}-{model_config.arch}-z{model_config.latent_dim}-{stamp}"
-
-
 def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | None = None,
           train_config: TrainConfig | None = None, *, out: str | Path | None = None, resume: bool = False,
           overrides: dict[str, Any] | None = None) -> TrainResult:
@@ -47,43 +39,14 @@ def train(model_config: VAEConfig | None = None, data_config: ImageDataConfig | 
 
     With ``resume=True`` the run in ``out`` continues from its newest checkpoint with its saved configs;
     ``overrides`` (field -> value, as typed on the CLI) may change the training ones (``max_steps``, ``epochs``...).
+    The run is laid out like every latent model's (see :func:`genlab.latent.training.train_latent_model`).
     """
-    overrides = dict(overrides or {})
-    if resume:
-        model_config, data_config, train_config = resumed_configs(
-            out, family=FAMILY, data_class=ImageDataConfig, overrides=overrides, model_config=model_config,
-            data_config=data_config, train_config=train_config)
-    else:
-        model_config = model_config or VAEConfig()
-        data_config = data_config or ImageDataConfig()
-        train_config = train_config or default_train_config()
-    train_data = load_image_dataset(data_config, "train")
-    test_data = load_image_dataset(data_config, "test")
-    c, h, w = train_data.image_shape
-    if (model_config.image_channels, model_config.image_size) != (c, h):
-        if resume:
-            raise ConfigError(f"the data is now {c}x{h}x{w} but the run was trained on "
-                              f"{model_config.image_channels}x{model_config.image_size}x{model_config.image_size}")
-        model_config = from_dict(VAEConfig, {**to_dict(model_config), "image_channels": c, "image_size": h})
-    run_dir = Path(out) if out is not None else default_run_dir(model_config, data_config)
+    from ..latent.training import train_latent_model
 
-    seed_everything(train_config.seed)  # weight init is part of "same seed, same run"
-    model = build_vae(model_config)
-    run_config = {"family": FAMILY, "model_type": model.model_type, "model": to_dict(model_config),
-                  "data": to_dict(data_config)}
-    eval_batch = 1000
-
-    def eval_fn(m: VAE) -> dict[str, float]:
-        return evaluate_model(m, test_data, batch_size=eval_batch, seed=train_config.seed)
-
-    fixed_seed = train_config.seed
-
-    def sample_fn(m: VAE, path: Path) -> None:
-        save_image_grid(m.sample(64, seed=fixed_seed), path.with_suffix(".png"), nrow=8)
-
-    trainer = VAETrainer(model, train_data, train_config, run_dir, run_config=run_config, eval_fn=eval_fn,
-                         sample_fn=sample_fn)
-    return trainer.fit(resume=resume)
+    return train_latent_model(family=FAMILY, config_class=VAEConfig, build=build_vae, trainer_class=VAETrainer,
+                              default_train=DEFAULT_TRAIN, model_config=model_config, data_config=data_config,
+                              train_config=train_config, out=out, resume=resume, overrides=overrides,
+                              evaluate_fn=evaluate_model)
 
 
 class VAETrainer(Trainer):
@@ -141,16 +104,6 @@ def _load_vae(run: str | Path, device: str = "cpu") -> VAE:
     return model
 
 
-def _saved_data_config(run: Path) -> ImageDataConfig | None:
-    path = run / RUN_CONFIG
-    if not path.exists():
-        return None
-    try:
-        return from_dict(ImageDataConfig, read_json(path, what="run config")["data"])
-    except (KeyError, ConfigError):
-        return None
-
-
 def sample(run: str | Path, *, n: int = 64, out: str | Path | None = None, seed: int = 0, nrow: int | None = None,
            device: str = "cpu") -> Path:
     """Write a grid of ``n`` decoded prior samples; returns the PNG's path."""
@@ -195,7 +148,7 @@ def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, bat
     if iwae_images is not None and iwae_images < 1:
         raise ConfigError(f"--iwae-images must be >= 1 (got {iwae_images})")
     model = _load_vae(run, device)
-    data_config = data_config or _saved_data_config(run) or ImageDataConfig()
+    data_config = data_config or saved_data_config(run) or ImageDataConfig()
     test = load_image_dataset(data_config, "test")
     if test.image_shape != model.image_shape:
         raise ConfigError(f"{data_config.dataset} images are {test.image_shape}, the model takes {model.image_shape}")
@@ -209,14 +162,9 @@ def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, bat
         images = test_images(model, test, seed=seed)[:iwae_images]
         result["iwae"] = iwae_log_likelihood(model, images, k=iwae_k, seed=seed)
     if fid_samples:
-        from ..metrics import fid_kid, get_domain_classifier
+        from ..metrics import sample_fid_kid
 
-        classifier, accuracy = get_domain_classifier(data_config, device=device)
-        real = test.images[: min(fid_samples, len(test))].float() / 255.0
-        fake = model.sample(fid_samples, seed=seed).cpu()
-        scores = fid_kid(classifier, real, fake, kid_subset_size=min(1000, len(real), fid_samples), seed=seed)
-        result["generation"] = {**scores, "features": "genlab domain classifier (penultimate layer)",
-                                "classifier_test_accuracy": accuracy}
+        result["generation"] = sample_fid_kid(model, test, data_config, n=fid_samples, seed=seed, device=device)
     write_json_atomic(Path(out) if out else run / "eval.json", result)
     return result
 
