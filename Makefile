@@ -25,10 +25,12 @@ demo: $(STAMP)
 	$(BIN)/genlab vae sample $(DEMO)/vae-mnist --n 64 --out $(DEMO)/vae-mnist-samples.png
 	$(BIN)/genlab vae train --dataset mnist --epochs 3 --latent-dim 2 --out $(DEMO)/vae-mnist-2d
 	$(BIN)/genlab vae sample $(DEMO)/vae-mnist-2d --manifold --out $(DEMO)/vae-mnist-manifold.png
+	$(BIN)/genlab vae scatter $(DEMO)/vae-mnist-2d --out $(DEMO)/vae-mnist-scatter.png
 	@echo
 	@echo "demo outputs:"
 	@echo "  $(DEMO)/vae-mnist-samples.png    64 samples of a 32-D VAE"
 	@echo "  $(DEMO)/vae-mnist-manifold.png   the decoded 2-D latent plane"
+	@echo "  $(DEMO)/vae-mnist-scatter.png    the test set in that plane, coloured by digit"
 	@echo "  $(DEMO)/vae-mnist/               run folder: config.json, model.safetensors, metrics.jsonl, samples/, tensorboard/"
 
 test: $(STAMP)
