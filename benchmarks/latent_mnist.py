@@ -34,7 +34,7 @@ from genlab.core.engine import TrainConfig
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
 from genlab.metrics import iwae_log_likelihood
 from genlab.vae import VAEConfig, evaluate_model, train
-from genlab.vae.train import test_images
+from genlab.vae.train import evaluation_images
 
 from common import SHARED_DATA, write_results  # benchmarks/common.py
 
@@ -63,7 +63,7 @@ def score_curve(run_dir: Path, test, start: float, steps_per_epoch: int, args) -
         model = genlab.load(ckpt)
         minutes = (ckpt.stat().st_mtime - start) / 60
         elbo = evaluate_model(model, test, seed=0)["nelbo"]
-        images = test_images(model, test, seed=0)[: args.curve_images]
+        images = evaluation_images(model, test, seed=0)[: args.curve_images]
         nll = iwae_log_likelihood(model, images, k=args.curve_k, seed=0, progress=False)["nll"]
         curve.append({"step": step, "epoch": step / steps_per_epoch, "train_minutes": minutes,
                       "test_nelbo": elbo, f"iwae_k{args.curve_k}_first{args.curve_images}": nll})
@@ -130,7 +130,7 @@ def main() -> int:
 
         model = genlab.load(run_dir)
         final_elbo = evaluate_model(model, test, seed=0)
-        images = test_images(model, test, seed=0)[: args.iwae_images]
+        images = evaluation_images(model, test, seed=0)[: args.iwae_images]
         print(f"IWAE k={args.k} on {len(images)} test images ...", flush=True)
         iwae = iwae_log_likelihood(model, images, k=args.k, seed=0, progress=sys.stderr.isatty())
     finally:

@@ -10,7 +10,7 @@ from genlab.core.tracking import read_metrics
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
 from genlab.metrics import iwae_log_likelihood
 from genlab.vae import DEFAULT_TRAIN, VAEConfig, evaluate, train
-from genlab.vae.train import test_images
+from genlab.vae.train import evaluation_images
 from helpers import SHARED_DATA
 
 pytestmark = [pytest.mark.slow,
@@ -56,7 +56,7 @@ def test_binarised_vae_iwae_below_elbo(tmp_path):
     nelbo = result.eval_metrics["eval/nelbo"]
     assert nelbo < 135.0, nelbo  # measured: see the note; untrained ~543
     model = genlab.load(result.run_dir)
-    images = test_images(model, load_image_dataset(ImageDataConfig("mnist"), "test"))[:500]
+    images = evaluation_images(model, load_image_dataset(ImageDataConfig("mnist"), "test"))[:500]
     iwae = iwae_log_likelihood(model, images, k=100, progress=False)
     # The bound tightens: the IWAE estimate sits clearly below the one-sample -ELBO of the same images.
     assert iwae["nll"] < iwae["single_sample_nelbo"] - 2.0, iwae

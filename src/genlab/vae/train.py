@@ -67,7 +67,7 @@ class VAETrainer(Trainer):
         return out
 
 
-def test_images(model: VAE, dataset, *, seed: int = 0) -> torch.Tensor:
+def evaluation_images(model: VAE, dataset, *, seed: int = 0) -> torch.Tensor:
     """The evaluation images as floats in [0, 1]; binarised with ``seed`` if the model was trained on binary data."""
     from ..metrics import binarize_images
 
@@ -79,13 +79,13 @@ def test_images(model: VAE, dataset, *, seed: int = 0) -> torch.Tensor:
 def evaluate_model(model: VAE, dataset, *, batch_size: int = 1000, seed: int = 0) -> dict[str, float]:
     """Test-set negative ELBO per image in nats, with its two terms (one z sample per image, seeded).
 
-    A model trained with ``binarize`` is scored on one seeded binarisation of the test set (see ``test_images``).
+    A model trained with ``binarize`` is scored on one seeded binarisation of the test set (see ``evaluation_images``).
     """
     was_training = model.training
     model.eval()
     totals = {"nelbo": 0.0, "recon": 0.0, "kl": 0.0}
     n = 0
-    images = test_images(model, dataset, seed=seed)
+    images = evaluation_images(model, dataset, seed=seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for start in range(0, len(images), batch_size):
@@ -159,7 +159,7 @@ def evaluate(run: str | Path, *, data_config: ImageDataConfig | None = None, bat
     if iwae_k:
         from ..metrics import iwae_log_likelihood
 
-        images = test_images(model, test, seed=seed)[:iwae_images]
+        images = evaluation_images(model, test, seed=seed)[:iwae_images]
         result["iwae"] = iwae_log_likelihood(model, images, k=iwae_k, seed=seed)
     if fid_samples:
         from ..metrics import sample_fid_kid
