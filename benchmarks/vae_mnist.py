@@ -107,15 +107,15 @@ def run_reference(epochs: int, seed: int, root: Path) -> tuple[nn.Module, float]
 
 
 @torch.no_grad()
-def score(encode_decode, evaluation_images: torch.Tensor, seed: int = 0) -> dict[str, float]:
+def score(encode_decode, test_images: torch.Tensor, seed: int = 0) -> dict[str, float]:
     """Test -ELBO per image (nats) for any model given as x -> (bernoulli logits, mu, logvar)."""
     torch.manual_seed(seed)
     recon_sum = kl_sum = 0.0
-    for x in evaluation_images.split(1000):
+    for x in test_images.split(1000):
         logits, mu, logvar = encode_decode(x)
         recon_sum += float(genlab.vae.bernoulli_nll(logits, x).sum())
         kl_sum += float(genlab.vae.kl_divergence(mu, logvar).sum())
-    n = evaluation_images.shape[0]
+    n = test_images.shape[0]
     return {"nelbo": (recon_sum + kl_sum) / n, "recon": recon_sum / n, "kl": kl_sum / n}
 
 
@@ -129,7 +129,7 @@ def main() -> int:
     args = ap.parse_args()
 
     test = load_image_dataset(ImageDataConfig("mnist"), "test")
-    evaluation_images = test.images.float() / 255.0
+    test_images = test.images.float() / 255.0
     rows = []
 
     if not args.skip_reference:
@@ -146,7 +146,7 @@ def main() -> int:
             return ref.fc4(h).view_as(x), mu, logvar  # logits of the same Bernoulli
 
         rows.append({"name": f"reference 784-400-20, Adam 1e-3, {args.ref_epochs} epochs",
-                     "seconds": ref_seconds, **score(ref_fn, evaluation_images, args.seed)})
+                     "seconds": ref_seconds, **score(ref_fn, test_images, args.seed)})
 
     print("training genlab's default VAE ...", file=sys.stderr)
     overrides = {"progress": False, "tensorboard": False, "sample_every": 0, "seed": args.seed}
@@ -166,7 +166,7 @@ def main() -> int:
 
     desc = (f"genlab default: MLP {'-'.join(map(str, model_cfg.hidden_dims))} z{model_cfg.latent_dim}, "
             f"{train_cfg.epochs} epochs, lr {train_cfg.lr} {train_cfg.lr_schedule}")
-    rows.append({"name": desc, "seconds": seconds, **score(genlab_fn, evaluation_images, args.seed),
+    rows.append({"name": desc, "seconds": seconds, **score(genlab_fn, test_images, args.seed),
                  "genlab_own_eval": evaluate_model(model, test, seed=args.seed)["nelbo"]})
 
     print()

@@ -206,8 +206,8 @@ def test_load_mnist_values_and_cache(tmp_path: Path) -> None:
     assert images.dtype == torch.uint8 and images.shape == (N_TRAIN, 28, 28)
     assert labels.dtype == torch.int64 and labels.tolist() == list(range(N_TRAIN))
     assert torch.equal(images, torch.from_numpy(fake_images(N_TRAIN, 0)))
-    evaluation_images, test_labels = load_mnist("mnist", "test", tmp_path)
-    assert evaluation_images.shape == (N_TEST, 28, 28) and test_labels.tolist() == [7, 2, 1]
+    test_images, test_labels = load_mnist("mnist", "test", tmp_path)
+    assert test_images.shape == (N_TEST, 28, 28) and test_labels.tolist() == [7, 2, 1]
     again = load_mnist("mnist", "train", tmp_path)
     assert again[0] is images and again[1] is labels
 
@@ -301,8 +301,8 @@ def test_real_mnist() -> None:
     assert torch.bincount(labels, minlength=10).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert int(labels[0]) == 5
     assert abs(float(images.float().mean()) - 33.32) < 0.01
-    evaluation_images, test_labels = load_mnist("mnist", "test", SHARED)
-    assert evaluation_images.shape == (10000, 28, 28) and int(test_labels[0]) == 7
+    test_images, test_labels = load_mnist("mnist", "test", SHARED)
+    assert test_images.shape == (10000, 28, 28) and int(test_labels[0]) == 7
     ds = mnist_dataset("mnist", "train", SHARED)
     assert ds.class_names == [str(d) for d in range(10)]
     x, y = next(iter(DataLoader(ds, batch_size=4, collate_fn=ds.collate_fn)))
