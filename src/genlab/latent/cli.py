@@ -125,17 +125,33 @@ def add_model_family_parser(subparsers: argparse._SubParsersAction, *, family: s
     s.set_defaults(func=lambda a: _sample(a, sample_help, functions()))
 
     e = sub.add_parser("evaluate", help="test reconstruction error (BCE nats/image, MSE per pixel)")
-    e.add_argument("run", metavar="RUN_DIR", help="a run folder or saved-model folder")
-    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
-    e.add_argument("--data-dir", help="folder with the IDX .gz files")
-    e.add_argument("--batch-size", type=int, default=1000, help="(default: 1000)")
-    e.add_argument("--seed", type=int, default=0, help="seed of the samples for --fid-samples (default: 0)")
-    e.add_argument("--fid-samples", type=int, default=0, metavar="N",
-                   help="also FID/KID of N samples vs the test set, on genlab's domain classifier (default: 0 = off)")
+    add_evaluate_arguments(e, seed_help="seed of the samples for --fid-samples")
     e.add_argument("--out", help="output JSON (default: RUN_DIR/eval.json)")
     e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     e.set_defaults(func=lambda a: _evaluate(a, functions()))
     add_latent_tool_parsers(sub, family=family)
+
+
+def add_evaluate_arguments(e: argparse.ArgumentParser, *, seed_help: str) -> None:
+    """The arguments every latent model's ``evaluate`` shares (RUN_DIR, data, batch size, seed, --fid-samples)."""
+    e.add_argument("run", metavar="RUN_DIR", help="a run folder or saved-model folder")
+    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
+    e.add_argument("--data-dir", help="folder with the IDX .gz files")
+    e.add_argument("--batch-size", type=int, default=1000, help="(default: 1000)")
+    e.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default: 0)")
+    e.add_argument("--fid-samples", type=int, default=0, metavar="N",
+                   help="also FID/KID of N samples vs the test set, on genlab's domain classifier (default: 0 = off)")
+
+
+def evaluation_data_config(args: argparse.Namespace) -> ImageDataConfig | None:
+    """The run's own data config with ``--dataset`` / ``--data-dir`` applied, or None when neither was given."""
+    from ..data.datasets import saved_data_config
+
+    if not (args.dataset or args.data_dir):
+        return None
+    base = saved_data_config(Path(args.run)) or ImageDataConfig()
+    return from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
+                                        **({"data_dir": args.data_dir} if args.data_dir else {})})
 
 
 def _train(args: argparse.Namespace, config_class: type, default_train: dict[str, Any], fns: Any) -> int:
@@ -167,14 +183,7 @@ def _sample(args: argparse.Namespace, what: str, fns: Any) -> int:
 
 
 def _evaluate(args: argparse.Namespace, fns: Any) -> int:
-    from ..data.datasets import saved_data_config
-
-    data_cfg = None
-    if args.dataset or args.data_dir:
-        base = saved_data_config(Path(args.run)) or ImageDataConfig()
-        data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
-                                                **({"data_dir": args.data_dir} if args.data_dir else {})})
-    r = fns.evaluate(args.run, data_config=data_cfg, batch_size=args.batch_size, seed=args.seed, out=args.out,
+    r = fns.evaluate(args.run, data_config=evaluation_data_config(args), batch_size=args.batch_size, seed=args.seed, out=args.out,
                      device=args.device, fid_samples=args.fid_samples)
     print(f"{r['dataset']} test ({r['num_images']} images): reconstruction BCE {r['bce']:.2f} nats/image, "
           f"MSE {r['mse']:.5f} per pixel; codes: mean |mean| {r['code_mean_abs']:.3f}, mean std {r['code_std']:.3f}")

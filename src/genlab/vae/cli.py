@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.config import add_dataclass_arguments, from_dict, given_options, to_dict
+from ..core.config import add_dataclass_arguments, from_dict, given_options
 from ..core.engine import TrainConfig
 from ..data.datasets import ImageDataConfig
 
@@ -38,14 +38,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     s.set_defaults(func=_sample)
 
+    from ..latent.cli import add_evaluate_arguments, add_latent_tool_parsers
+
     e = sub.add_parser("evaluate", help="test-set negative ELBO in nats per image")
-    e.add_argument("run", metavar="RUN_DIR", help="a run folder or saved-model folder")
-    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
-    e.add_argument("--data-dir", help="folder with the IDX .gz files")
-    e.add_argument("--batch-size", type=int, default=1000, help="(default: 1000)")
-    e.add_argument("--seed", type=int, default=0, help="seed of the z samples (default: 0)")
-    e.add_argument("--fid-samples", type=int, default=0, metavar="N",
-                   help="also FID/KID of N samples vs the test set, on genlab's domain classifier (default: 0 = off)")
+    add_evaluate_arguments(e, seed_help="seed of the z samples")
     e.add_argument("--iwae-k", type=int, default=0, metavar="K",
                    help="also estimate -log p(x) by importance weighting with K samples per image (Burda et al. "
                         "2016; 5000 is the reporting standard; costs N*K decoder passes) (default: 0 = off)")
@@ -55,7 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
     e.set_defaults(func=_evaluate)
 
-    from ..latent.cli import add_latent_tool_parsers
     add_latent_tool_parsers(sub, family="vae")  # scatter, manifold, interpolate, attribute, reconstruct
 
 
@@ -97,15 +92,10 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ..data.datasets import saved_data_config
+    from ..latent.cli import evaluation_data_config
     from .train import evaluate
 
-    data_cfg = None
-    if args.dataset or args.data_dir:
-        base = saved_data_config(Path(args.run)) or ImageDataConfig()
-        data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
-                                                **({"data_dir": args.data_dir} if args.data_dir else {})})
-    r = evaluate(args.run, data_config=data_cfg, batch_size=args.batch_size, seed=args.seed, out=args.out,
+    r = evaluate(args.run, data_config=evaluation_data_config(args), batch_size=args.batch_size, seed=args.seed, out=args.out,
                  device=args.device, fid_samples=args.fid_samples, iwae_k=args.iwae_k, iwae_images=args.iwae_images)
     binary = " (binarised)" if r.get("binarized") else ""
     print(f"{r['dataset']}{binary} test ({r['num_images']} images): -ELBO {r['nelbo']:.2f} nats/image "
