@@ -1,20 +1,56 @@
-"""The model families genlab ships. Importing this registers every family's models with ``genlab.load``."""
+"""The one table of genlab's families: adding a family is one folder under ``src/genlab/`` plus rows here.
+
+Nothing here imports a family. ``genlab <name> ...`` imports only the CLI module of the family it runs, ``genlab.<name>``
+imports only that family's package, and ``genlab.load(run)`` imports only the module of the ``model_type`` it reads
+(a lazy table, as diffusers keeps one). See docs/ADDING_A_FAMILY.md.
+"""
 
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 
-# (family, module with its models, module with its CLI)
-FAMILIES: list[tuple[str, str, str | None]] = [
-    ("vae", "genlab.vae.model", "genlab.vae.cli"),
-    ("ae", "genlab.ae.model", "genlab.ae.cli"),  # plain autoencoder (+ latent tools, genlab.latent)
-    ("aae", "genlab.aae.model", "genlab.aae.cli"),  # adversarial autoencoder
-    ("text", "genlab.text.gpt", "genlab.text.cli"),  # gpt.py imports model.py: LSTM, GRU and GPT
-    ("gan", "genlab.gan.models", "genlab.gan.cli"),
-    ("metrics", "genlab.metrics.classifier", None),  # the FID/KID domain classifier; no CLI of its own
-    ("dream", "genlab.dream.deepdream", "genlab.dream.cli"),  # also `genlab visualize` and `genlab features`
-    ("style", "genlab.style.fast", "genlab.style.cli"),  # Gatys, train-fast, apply
-]
 
-for _family, _models, _cli in FAMILIES:
-    importlib.import_module(_models)
+@dataclass(frozen=True)
+class Family:
+    name: str  # `genlab NAME ...` and `genlab.NAME`
+    package: str  # the Python API: train / sample / evaluate
+    cli: str | None  # "module:function" that adds `genlab NAME ...` to the argument parser
+    help: str  # one line for `genlab -h`
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("vae", "genlab.vae", "genlab.vae.cli:add_parser", "variational autoencoders (MLP / conv, beta-VAE)"),
+    Family("ae", "genlab.ae", "genlab.ae.cli:add_parser", "plain autoencoders (+ latent tools)"),
+    Family("aae", "genlab.aae", "genlab.aae.cli:add_parser", "adversarial autoencoders (normal or mixture prior)"),
+    Family("gan", "genlab.gan", "genlab.gan.cli:add_parser",
+           "GANs: DCGAN with ns / wgan / wgan-gp / hinge losses, FID during training"),
+    Family("text", "genlab.text", "genlab.text.cli:add_parser", "text generation: char/word LSTM, GRU and a small GPT"),
+    Family("dream", "genlab.dream", "genlab.dream.cli:add_parser", "DeepDream through a trained convnet"),
+    Family("visualize", "genlab.dream", "genlab.dream.cli:add_visualize_parser",
+           "what a convnet's channels respond to (filter / class visualisation)"),
+    Family("features", "genlab.features", "genlab.dream.cli:add_features_parser",
+           "list the layers of the feature networks"),
+    Family("style", "genlab.style", "genlab.style.cli:add_parser", "style transfer: Gatys and fast feed-forward"),
+)
+
+# model_type (as saved in config.json) -> "module:Class". Saved names never change, so every old run keeps loading.
+MODEL_TYPES: dict[str, str] = {
+    "vae-mlp": "genlab.vae.model:MLPVAE",
+    "vae-conv": "genlab.vae.model:ConvVAE",
+    "ae": "genlab.ae.model:Autoencoder",
+    "aae": "genlab.aae.model:AdversarialAutoencoder",
+    "gan-dcgan": "genlab.gan.models:GAN",
+    "text-lstm": "genlab.text.model:LSTMLanguageModel",
+    "text-gru": "genlab.text.model:GRULanguageModel",
+    "text-gpt": "genlab.text.gpt:GPT",
+    "fast-style": "genlab.style.fast:FastStyleNet",
+    "domain-classifier": "genlab.metrics.classifier:DomainClassifier",
+}
+
+# Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
+PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(
+    [f.package.removeprefix("genlab.") for f in FAMILIES] + ["latent", "metrics", "data", "features", "viz", "core"]))
+
+
+def family(name: str) -> Family | None:
+    return next((f for f in FAMILIES if f.name == name), None)

@@ -157,3 +157,12 @@ def check_non_negative(name: str, value: float | int | None, *, allow_none: bool
 def check_choice(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise ConfigError(f"--{name.replace('_', '-')} must be one of {', '.join(map(str, choices))} (got {value!r})")
+
+
+def check_int(name: str, value: Any, minimum: int | None = None, *, allow_none: bool = False) -> None:
+    """An integer (not a bool, not a float) of at least ``minimum``: the check 31 configs used to spell out."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ConfigError(f"--{name.replace('_', '-')} must be an integer{bound} (got {value!r})")

@@ -23,20 +23,7 @@ from .io import atomic_write, read_json, write_json_atomic
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
-MODEL_REGISTRY: dict[str, type["GenlabModel"]] = {}
-
-
-def register_model(cls: type["GenlabModel"]) -> type["GenlabModel"]:
-    """Class decorator: make ``cls`` loadable by :func:`load` under ``cls.model_type``."""
-    if cls.model_type in MODEL_REGISTRY and MODEL_REGISTRY[cls.model_type] is not cls:
-        raise RuntimeError(f"model_type {cls.model_type!r} registered twice")
-    MODEL_REGISTRY[cls.model_type] = cls
-    return cls
-
-
-def _import_families() -> None:
-    # Families register their models on import; load() must know all of them.
-    from .. import families  # noqa: F401  (imports each family's model module)
+from .registry import MODEL_REGISTRY, model_class, register_model, set_model_table  # noqa: E402,F401
 
 
 class GenlabModel(nn.Module):
@@ -116,12 +103,8 @@ def resolve_model_dir(path: str | os.PathLike) -> Path:
 
 def build_model(cfg: dict[str, Any], *, source: str = "config") -> "GenlabModel":
     """Instantiate an (untrained) model from a ``config_dict()``-shaped dict."""
-    _import_families()
     model_type = cfg["model_type"]
-    cls = MODEL_REGISTRY.get(model_type)
-    if cls is None:
-        raise CheckpointError(f"{source}: unknown model_type {model_type!r}; this genlab knows "
-                              f"{', '.join(sorted(MODEL_REGISTRY))}")
+    cls = model_class(model_type, source=source)
     try:
         config = from_dict(cls.config_class, cfg["config"], what=f"{model_type} config in {source}")
     except ConfigError as e:

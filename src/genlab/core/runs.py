@@ -10,7 +10,7 @@ from .config import from_dict, to_dict
 from .engine import RUN_CONFIG, TrainConfig
 from .errors import CheckpointError, ConfigError
 from .io import read_json
-from .model import MODEL_REGISTRY, _import_families, read_model_config
+from .model import model_class, read_model_config
 
 
 def resumed_configs(run_dir: str | Path | None, *, family: str, data_class: type, overrides: dict[str, Any],
@@ -32,10 +32,7 @@ def resumed_configs(run_dir: str | Path | None, *, family: str, data_class: type
     if saved_model.get("family") != family:
         raise CheckpointError(f"cannot resume {run_dir} as a {family} run: it holds a "
                               f"{saved_model.get('family', '?')} model ({saved_model['model_type']})")
-    _import_families()
-    model_cls = MODEL_REGISTRY.get(saved_model["model_type"])
-    if model_cls is None:
-        raise CheckpointError(f"{ckpt}: unknown model_type {saved_model['model_type']!r}")
+    model_cls = model_class(saved_model["model_type"], source=str(ckpt))
     saved = read_json(run_dir / RUN_CONFIG, what="run config")
     try:
         m = from_dict(model_cls.config_class, saved_model["config"])

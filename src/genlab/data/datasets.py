@@ -82,3 +82,21 @@ def saved_data_config(run: str | Path) -> ImageDataConfig | None:
         return from_dict(ImageDataConfig, read_json(path, what="run config")["data"])
     except (KeyError, TypeError, ConfigError):
         return None
+
+
+def add_evaluation_data_arguments(p) -> None:
+    """``--dataset`` / ``--data-dir`` of every image command that reads a run's test set (evaluate, latent tools)."""
+    p.add_argument("--dataset", help="images to use (default: the dataset the run was trained on)")
+    p.add_argument("--data-dir", help="folder with the MNIST/Fashion-MNIST IDX .gz files")
+
+
+def evaluation_data_config(args) -> ImageDataConfig | None:
+    """The run's own data config with ``--dataset`` / ``--data-dir`` applied, or None when neither was given."""
+    from ..core.config import to_dict
+
+    dataset, data_dir = getattr(args, "dataset", None), getattr(args, "data_dir", None)
+    if not (dataset or data_dir):
+        return None
+    base = saved_data_config(Path(args.run)) or ImageDataConfig()
+    return from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": dataset} if dataset else {}),
+                                        **({"data_dir": data_dir} if data_dir else {})})

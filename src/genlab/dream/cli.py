@@ -9,7 +9,6 @@ from ..core.config import add_dataclass_arguments, from_dict, given_options
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from .deepdream import DreamConfig
-    from .visualize import VisualizeConfig
 
     d = subparsers.add_parser("dream", help="DeepDream an image through a trained convnet",
                               description="DeepDream (the seeds' algorithm: octaves, detail re-injection, max-loss "
@@ -21,6 +20,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=_dream)
 
+
+
+def add_visualize_parser(subparsers: argparse._SubParsersAction) -> None:
+    from .visualize import VisualizeConfig
+
     v = subparsers.add_parser("visualize", help="what a unit responds to: maximise a channel or a class logit",
                               description="Maximise channels of LAYER from noise (jitter, scale, blur or Fourier "
                                           "regularisation). --channels 0-15 gives a grid of the first 16 filters; "
@@ -31,6 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--quiet", action="store_true", help="no progress bar")
     v.set_defaults(func=_visualize)
 
+
+
+def add_features_parser(subparsers: argparse._SubParsersAction) -> None:
     f = subparsers.add_parser("features", help="feature networks: list their layer names",
                               description="Feature networks shared by dream, visualize and style.")
     fsub = f.add_subparsers(dest="command", required=True, metavar="COMMAND")
