@@ -113,3 +113,18 @@ def test_ensure_dir_on_a_read_only_folder(tmp_path, monkeypatch):
     with pytest.raises(GenlabError) as e:
         ensure_dir(tmp_path / "ro")
     assert str(e.value) == f"cannot write to output folder {tmp_path / 'ro'}: Permission denied; choose another --out"
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_write_honours_the_umask_like_any_other_file(tmp_path, umask, mode):
+    """B1: mkstemp makes 0600 files and os.replace keeps that mode; saved files must get 0o666 & ~umask."""
+    old = os.umask(umask)
+    try:
+        write_bytes_atomic(tmp_path / "a.bin", b"x")
+        write_json_atomic(tmp_path / "b.json", {"a": 1})
+        with open(tmp_path / "plain.txt", "w") as f:  # what open() gives, for comparison
+            f.write("x")
+    finally:
+        os.umask(old)
+    for name in ("a.bin", "b.json", "plain.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name

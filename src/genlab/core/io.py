@@ -1,9 +1,10 @@
 """Atomic file writes: a reader (or a crash) never sees a half-written file.
 
-Every file genlab writes that a later run relies on (checkpoints, configs, images, JSON) goes through
-:func:`atomic_write`: write to a temporary file in the same folder, flush and fsync, then ``os.replace`` it over the
+Every file genlab writes that a later run relies on (checkpoints, configs, images, JSON, the rewrite of
+``metrics.jsonl`` on resume) goes through :func:`atomic_write` (appending a line to ``metrics.jsonl`` does not: a line
+cut by a kill is skipped when it is read back): write to a temporary file in the same folder, flush and fsync, then ``os.replace`` it over the
 target. ``os.replace`` is atomic on POSIX and Windows, so after a ``kill -9`` the target is either the old file or the
-new one, never a mix.
+new one, never a mix. The file gets the mode any other new file would (``0o666 & ~umask``), not mkstemp's 0600.
 """
 
 from __future__ import annotations
@@ -32,6 +33,19 @@ def ensure_dir(path: str | os.PathLike) -> Path:
         reason = e.strerror or str(e)
         raise GenlabError(f"cannot write to output folder {path}: {reason}; choose another --out") from None
     return path
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (``/proc``), else by setting it back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fsync_dir(path: Path) -> None:
@@ -66,6 +80,10 @@ def atomic_write(path: str | os.PathLike, *, fsync: bool = True) -> Iterator[Pat
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates 0600 files and os.replace keeps the mode: give the file what open() would (0666 & ~umask),
+        # so run folders stay readable by TensorBoard, web galleries and colleagues like any other file.
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, 0o666 & ~current_umask())
         if fsync:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())

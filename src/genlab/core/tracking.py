@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .io import write_bytes_atomic
+
 METRICS_FILE = "metrics.jsonl"
 
 
@@ -45,7 +47,8 @@ class MetricsLogger:
             return
         if start_step > 0:
             kept = [r for r in read_metrics(run_dir) if r.get("step", 0) <= start_step]
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+            # Atomically: a kill during this rewrite must not lose the rows of the earlier segments.
+            write_bytes_atomic(self.path, "".join(json.dumps(r) + "\n" for r in kept).encode("utf-8"))
         elif self.path.exists():
             self.path.unlink()
         self._file = open(self.path, "a", encoding="utf-8")
