@@ -44,7 +44,7 @@ MODEL_TYPES: dict[str, str] = {
     "text-gru": "genlab.text.model:GRULanguageModel",
     "text-gpt": "genlab.text.gpt:GPT",
     "fast-style": "genlab.style.fast:FastStyleNet",
-    "domain-classifier": "genlab.metrics.classifier:DomainClassifier",
+    "domain-classifier": "genlab.features.domain:DomainClassifier",
 }
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).

@@ -32,7 +32,7 @@ def test_class_visualisation_on_a_genlab_classifier(tmp_path):
     """The logits layer of a genlab MNIST-shaped classifier (random init): after maximising class K from noise the
     classifier itself predicts K for the image (its logits start near zero, so this is the meaningful check)."""
     from genlab.core.model import load
-    from genlab.metrics.classifier import ClassifierConfig, DomainClassifier
+    from genlab.features.domain import ClassifierConfig, DomainClassifier
 
     torch.manual_seed(0)
     DomainClassifier(ClassifierConfig()).save_pretrained(tmp_path / "clf")

@@ -153,7 +153,7 @@ def test_imagenet_weights_come_from_torchvisions_hub_cache(tmp_path, monkeypatch
 
 
 def test_genlab_classifier_is_a_feature_network(tmp_path):
-    from genlab.metrics.classifier import ClassifierConfig, DomainClassifier
+    from genlab.features.domain import ClassifierConfig, DomainClassifier
 
     torch.manual_seed(0)
     DomainClassifier(ClassifierConfig()).save_pretrained(tmp_path / "clf")

@@ -23,7 +23,7 @@ from genlab.metrics import (
     get_domain_classifier,
     train_domain_classifier,
 )
-from genlab.metrics import classifier as classifier_module
+from genlab.features import domain as classifier_module
 from helpers import one_line
 
 
@@ -197,7 +197,10 @@ def test_rgb_folder_trains_through_the_engine(image_folder, tmp_path):
     model, accuracy = train_domain_classifier(ImageDataConfig(str(image_folder), image_size=40), out=tmp_path / "run",
                                               epochs=1, device="cpu")
     assert model.config.image_channels == 3 and model.config.image_size == 40 and model.config.num_classes == 2
-    assert 0.0 <= accuracy <= 1.0 and (tmp_path / "run" / "accuracy.json").exists()
+    saved = json.loads((tmp_path / "run" / "accuracy.json").read_text())
+    test = load_image_dataset(ImageDataConfig(str(image_folder), image_size=40), "test")
+    assert saved["accuracy"] == accuracy == pytest.approx(evaluate_accuracy(model, test))
+    assert saved["num_test_images"] == len(test) == 2
 
 
 def test_unlabelled_folder_is_a_data_error(tmp_path):

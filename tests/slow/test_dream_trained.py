@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def classifier():
-    from genlab.metrics.classifier import classifier_cache_dir, get_domain_classifier
+    from genlab.features.domain import classifier_cache_dir, get_domain_classifier
 
     cfg = ImageDataConfig("fashion-mnist")
     model, accuracy = get_domain_classifier(cfg, device="cpu")

@@ -197,9 +197,35 @@ class FeatureNetwork(nn.Module):
             x = torch.empty(1, self.in_channels, size, size)
         return {k: tuple(v.shape[1:]) for k, v in self._meta_forward(x, self.names).items()}
 
-    def _meta_forward(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    def min_input_size(self, *, limit: int = 1024) -> int:
+        """The smallest square input side (px) this network, as truncated, runs on: found by shape-only forwards
+        on the meta device (a binary search; every conv / pool of a deeper layer only raises the minimum)."""
+        if getattr(self, "_min_size", None) is None:
+            meta = self._meta_copy()
+
+            def fits(side: int) -> bool:
+                try:
+                    with torch.no_grad():
+                        meta(torch.empty(1, self.in_channels, side, side, device="meta"), [self.names[-1]])
+                    return True
+                except RuntimeError:  # "Calculated padded input size ... Kernel size", "Output size is too small"
+                    return False
+
+            lo, hi = 1, limit
+            if not fits(hi):
+                raise ConfigError(f"{self.model_name} does not run on {limit} px inputs")
+            while lo < hi:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if fits(mid) else (mid + 1, hi)
+            self._min_size = lo
+        return self._min_size
+
+    def _meta_copy(self) -> FeatureNetwork:
         import copy
-        meta = copy.deepcopy(self).to("meta")
+        return copy.deepcopy(self).to("meta")
+
+    def _meta_forward(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        meta = self._meta_copy()
         with torch.no_grad():
             return meta(x, layers)
 
@@ -282,9 +308,8 @@ def _torchvision_network(key: str, weights: str, seed: int, layers: Sequence[str
         _init_random(kept, seed)
     else:
         missing = getattr(full, "_genlab_missing", set())
-        prefixes = tuple(n.split(".")[0] if n.startswith(("features.", "classifier.")) is False else n
-                         for n in net.names)
-        needed = sorted(k for k in missing if k.startswith(tuple(p + "." for p in prefixes)))
+        # a kept module's state-dict keys start with its flattened name ("features.3.", "Mixed_5b.")
+        needed = sorted(k for k in missing if k.startswith(tuple(n + "." for n in net.names)))
         if needed:
             raise CheckpointError(f"weights file {weights} lacks {len(needed)} weights the network needs, such as "
                                   f"{needed[:3]}; is it a {key} state_dict?")
@@ -294,7 +319,7 @@ def _torchvision_network(key: str, weights: str, seed: int, layers: Sequence[str
 def _domain_network(path: str, weights: str, seed: int) -> FeatureNetwork:
     """One of genlab's own classifiers (e.g. the MNIST / Fashion-MNIST domain classifier) as a feature network."""
     from ..core.model import load
-    from ..metrics.classifier import DomainClassifier
+    from .domain import DomainClassifier
 
     model = load(path)
     if not isinstance(model, DomainClassifier):
