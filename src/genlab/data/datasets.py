@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import torch
 from ..core.config import cfg_field, check_positive, from_dict
 from ..core.errors import ConfigError, DataError
 from .images import DEFAULT_MAX_PIXELS, ImageFolderDataset
-from .mnist import DATASET_NAMES, TensorImageDataset, mnist_dataset
+from .mnist import DATASET_NAMES, TensorImageDataset, canonical_name, mnist_dataset
 
 
 @dataclass
@@ -24,6 +26,15 @@ class ImageDataConfig:
     download: bool = cfg_field(True, help="download MNIST/Fashion-MNIST if no local copy is found")
 
     def __post_init__(self) -> None:
+        # "FashionMNIST", "Fashion_MNIST" -> "fashion-mnist"; a folder is stored absolute, so a run's evaluate /
+        # scatter / resume work from any directory (train_config.json records the absolute path).
+        builtin = canonical_name(self.dataset) if isinstance(self.dataset, str) else None
+        if builtin is not None:
+            self.dataset = builtin
+        elif isinstance(self.dataset, str) and self.dataset:
+            self.dataset = str(Path(self.dataset).expanduser().absolute())
+        if isinstance(self.data_dir, str) and self.data_dir:
+            self.data_dir = str(Path(self.data_dir).expanduser().absolute())
         if self.channels is not None and self.channels not in (1, 3):
             raise ConfigError(f"--channels must be 1 or 3 (got {self.channels})")
         check_positive("image_size", self.image_size, allow_none=True)
@@ -33,7 +44,7 @@ class ImageDataConfig:
 
     @property
     def is_builtin(self) -> bool:
-        return self.dataset.lower() in DATASET_NAMES
+        return canonical_name(self.dataset) is not None
 
     @property
     def name(self) -> str:
@@ -54,7 +65,34 @@ def load_image_dataset(cfg: ImageDataConfig, split: str = "train") -> TensorImag
                         f"nor an existing folder")
     full = ImageFolderDataset(path, image_size=cfg.image_size or 64, channels=cfg.channels or 3,
                               max_pixels=cfg.max_pixels)
-    return _holdout_split(full, cfg.holdout, split)
+    part = _holdout_split(full, cfg.holdout, split)
+    _report_folder(full, cfg, path)
+    return part
+
+
+_REPORTED: set[tuple[str, int, int]] = set()
+
+
+def _report_folder(full: ImageFolderDataset, cfg: ImageDataConfig, path: Path) -> None:
+    """Say once per process what an image folder gave: images, classes, the split, and what was skipped."""
+    key = (str(path), cfg.image_size or 64, cfg.channels or 3)
+    if key in _REPORTED or os.environ.get("RANK", "0") not in ("", "0"):
+        return
+    _REPORTED.add(key)
+    n = len(full)
+    n_test = max(1, round(n * cfg.holdout)) if n > 1 else 0
+    names = full.class_names or []
+    classes = (f"{len(names)} classes ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})" if names
+               else "no classes (images directly in the folder)")
+    skipped = getattr(full, "skipped", [])
+    skip = ""
+    if skipped:
+        shown = ", ".join(str(p.relative_to(path)) for p in skipped[:3])
+        skip = f"; skipped {len(skipped)} non-image file{'s' if len(skipped) != 1 else ''} ({shown}" \
+               f"{', ...' if len(skipped) > 3 else ''})"
+    side = cfg.image_size or 64
+    print(f"{path}: {n} images, {classes}, as {side}x{side} {'grey' if (cfg.channels or 3) == 1 else 'RGB'}; "
+          f"{n - n_test} for training, {n_test} held out for testing{skip}", file=sys.stderr, flush=True)
 
 
 def _holdout_split(full: TensorImageDataset, fraction: float, split: str) -> TensorImageDataset:

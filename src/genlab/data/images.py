@@ -322,6 +322,8 @@ class ImageFolderDataset(TensorImageDataset):
         super().__init__(images, labels, class_names=class_names)
         self.root = root
         self.files = files
+        listed = set(files)
+        self.skipped = [p for p in _walk(root) if p not in listed]  # non-image files, reported by the loader
 
     @staticmethod
     def _progress(files: list[Path], root: Path) -> Iterator[Path] | list[Path]:

@@ -70,6 +70,11 @@ def _squash(text: str) -> str:
 _ALIASES = {_squash(n): n for n in DATASET_NAMES}
 
 
+def canonical_name(name: str) -> str | None:
+    """The built-in dataset ``name`` spells ("FashionMNIST", "Fashion_MNIST" -> "fashion-mnist"), or None."""
+    return _ALIASES.get(_squash(str(name))) if isinstance(name, str) else None
+
+
 def _check_name(name: str) -> str:
     key = _ALIASES.get(_squash(str(name)))
     if key is None:
