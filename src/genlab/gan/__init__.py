@@ -14,7 +14,7 @@ from .losses import (
 )
 from .models import GAN, Discriminator, GANConfig, Generator, SelfAttention
 from .monitor import divergence_warning, feature_diversity, mode_collapse_warning
-from .train import DEFAULT_TRAIN, default_train_config, evaluate, sample, train
+from .api import DEFAULT_TRAIN, default_train_config, evaluate, sample, train
 from .trainer import GANTrainer, GANTrainOptions
 
 __all__ = ["GAN", "GANConfig", "Generator", "Discriminator", "SelfAttention", "GANTrainer", "GANTrainOptions",

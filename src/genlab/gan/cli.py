@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from .models import GANConfig
-    from .train import DEFAULT_TRAIN
+    from .api import DEFAULT_TRAIN
     from .trainer import GANTrainOptions
 
     t = sub.add_parser("train", help="train a GAN",
@@ -65,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from .models import GANConfig
-    from .train import DEFAULT_TRAIN, LOSS_TRAIN_DEFAULTS, train
+    from .api import DEFAULT_TRAIN, LOSS_TRAIN_DEFAULTS, train
     from .trainer import GANTrainOptions
 
     data_given = given_options(args, ImageDataConfig)
@@ -101,14 +101,14 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .train import sample
+    from .api import sample
 
     print(sample(args.run, n=args.n, out=args.out, seed=args.seed, ema=args.ema, device=args.device))
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .train import evaluate, saved_data_config
+    from .api import evaluate, saved_data_config
 
     data_cfg = None
     if args.dataset or args.data_dir:
