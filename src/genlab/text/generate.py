@@ -23,8 +23,8 @@ def _start_ids(model: TextModel, prompt: str) -> list[int]:
 
 
 def _context_limit(model: TextModel) -> int | None:
-    """GPTs see at most block_size tokens; RNNs carry their state over any length."""
-    return model.block_size if hasattr(model, "pos_emb") else None
+    """GPTs see at most block_size tokens; RNNs carry their state over any length (``TextModel.context_limit``)."""
+    return model.context_limit
 
 
 @torch.no_grad()
@@ -55,8 +55,12 @@ def generate_ids(model: TextModel, prompt_ids: Sequence[int], *, n: int = 1, len
         if t == length - 1:
             break
         if limit is not None and state.length >= limit:
+            # The last `keep` tokens of prompt + text: read from `out` (and the prompt's tail while the text is
+            # shorter), never by concatenating the whole sequence, so a rebuild costs O(keep) at any length.
             keep = max(1, (3 * limit) // 4)
-            window = torch.cat([seq, out[:, : t + 1]], dim=1)[:, -keep:]
+            done = t + 1
+            window = out[:, done - keep: done] if done >= keep else torch.cat([seq[:, max(0, seq.shape[1] - (keep - done)):],
+                                                                               out[:, :done]], dim=1)
             logits, state = model.prime(window.to(device))
         else:
             logits, state = model.step(token.to(device), state)
@@ -88,18 +92,18 @@ def generate(model: TextModel, prompt: str = "", *, n: int = 1, length: int = 20
     tok = model.tokenizer
     prompt_ids = _start_ids(model, prompt)
     # Decode prompt + continuation together (word tokenizers put spaces between tokens); without a prompt, the
-    # start token is not part of the text.
+    # start token is not part of the text. The stream decodes each new token once, carrying the decoder's state:
+    # re-decoding the whole sample per token made sampling quadratic in its length.
     head = list(prompt_ids) if prompt else []
-    printed = tok.decode(head)
-    shown: list[int] = []
 
     def on_token(token: torch.Tensor) -> None:
-        nonlocal printed
-        shown.append(int(token[0]))
-        text = tok.decode(head + shown)
-        if len(text) > len(printed) and text.startswith(printed):
-            stream(text[len(printed):])  # type: ignore[misc]
-            printed = text
+        piece = decoder([int(token[0])])
+        if piece:
+            stream(piece)  # type: ignore[misc]
+
+    if stream is not None:
+        decoder = tok.decoder()
+        decoder(head)
 
     ids = generate_ids(model, prompt_ids, n=n, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
                        seed=seed, on_token=on_token if stream is not None else None)

@@ -123,6 +123,11 @@ class GPT(TextModel):
             if name.endswith("attn.proj.weight") or name.endswith("mlp.2.weight"):
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
 
+    @property
+    def context_limit(self) -> int:
+        """A GPT attends to at most ``block_size`` tokens (its position embeddings)."""
+        return self.config.block_size
+
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
         if isinstance(module, nn.Linear):

@@ -63,6 +63,11 @@ class TextModel(GenlabModel):
     def block_size(self) -> int:
         return self.config.block_size
 
+    @property
+    def context_limit(self) -> int | None:
+        """The most tokens the model can attend to at once: ``None`` for an RNN (its state carries any length)."""
+        return None
+
     def forward(self, idx: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         logits = self.logits(idx)[0]  # (B, T, V)
         loss = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten())

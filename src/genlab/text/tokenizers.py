@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -114,6 +114,11 @@ class CharTokenizer:
         vocab = self.vocab
         return "".join(vocab[i] for i in _ids_list(ids, self.vocab_size))
 
+    def decoder(self) -> Callable[[Sequence[int] | torch.Tensor], str]:
+        """An incremental :meth:`decode`: call it with successive pieces of one sequence; it returns the text each
+        piece adds (the pieces joined equal ``decode`` of the whole), at a cost proportional to the piece."""
+        return self.decode  # characters do not depend on their neighbours
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocab": list(self.vocab)}
 
@@ -201,24 +206,35 @@ class WordTokenizer:
 
         So ``decode(encode(t))`` is ``t`` lower-cased with whitespace normalised, wherever ``t`` follows those rules.
         """
+        return self.decoder()(ids)
+
+    def decoder(self) -> Callable[[Sequence[int] | torch.Tensor], str]:
+        """An incremental :meth:`decode`: call it with successive pieces of one sequence; it returns the text each
+        piece adds (the pieces joined equal ``decode`` of the whole), at a cost proportional to the piece. The
+        spacing rules need only the previous token and whether a quote or bracket is open, which it carries."""
         vocab = self.vocab
-        parts: list[str] = []
         prev = "\n"  # as if after a newline: no leading space
         after_opening = False
         quote_open = False
-        for i in _ids_list(ids, self.vocab_size):
-            tok = vocab[i]
-            closing = tok in _NO_SPACE_BEFORE or (tok == '"' and quote_open)
-            if not (tok == "\n" or prev == "\n" or closing or after_opening):
-                parts.append(" ")
-            parts.append(tok)
-            if tok == '"':
-                quote_open = not quote_open
-                after_opening = quote_open
-            else:
-                after_opening = tok in _NO_SPACE_AFTER
-            prev = tok
-        return "".join(parts)
+
+        def feed(ids: Sequence[int] | torch.Tensor) -> str:
+            nonlocal prev, after_opening, quote_open
+            parts: list[str] = []
+            for i in _ids_list(ids, self.vocab_size):
+                tok = vocab[i]
+                closing = tok in _NO_SPACE_BEFORE or (tok == '"' and quote_open)
+                if not (tok == "\n" or prev == "\n" or closing or after_opening):
+                    parts.append(" ")
+                parts.append(tok)
+                if tok == '"':
+                    quote_open = not quote_open
+                    after_opening = quote_open
+                else:
+                    after_opening = tok in _NO_SPACE_AFTER
+                prev = tok
+            return "".join(parts)
+
+        return feed
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocab": list(self.vocab), "lowercase": self.lowercase}
