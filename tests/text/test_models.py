@@ -109,3 +109,17 @@ def test_training_lowers_loss_and_round_trips(tmp_path, model_kind):
     assert model.tokenizer == TOK
     assert generate(model, "the q", length=20, temperature=0.0)[0] == \
         generate(genlab.load(tmp_path / "run"), "the q", length=20, temperature=0.0)[0]
+
+
+@pytest.mark.parametrize("prefix,chunk", [(1, 7), (5, 11), (12, 20)])
+def test_gpt_prefix_plus_chunk_equals_the_full_forward(prefix, chunk):
+    # The chunked-prefill branch (a cache prefix and T > 1 new tokens: mask tril(diagonal=past)).
+    model = make("gpt").eval()
+    x = torch.randint(0, TOK.vocab_size, (2, 32), generator=torch.Generator().manual_seed(4))
+    full = model.logits(x)[0]
+    _, cache = model.prime(x[:, :prefix])
+    logits, cache = model.logits(x[:, prefix:chunk], cache)
+    torch.testing.assert_close(logits, full[:, prefix:chunk], rtol=1e-4, atol=1e-5)
+    assert cache.length == chunk
+    step, _ = model.step(x[:, chunk], cache)  # and the cache goes on from there
+    torch.testing.assert_close(step, full[:, chunk], rtol=1e-4, atol=1e-5)
