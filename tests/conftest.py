@@ -35,3 +35,35 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+# ---- the slow tier's summary: how many slow tests ran, how many skipped, and why (printed at the end of make test) --
+
+_SLOW: dict[str, list] = {"passed": [], "failed": [], "skipped": []}
+
+
+def pytest_runtest_logreport(report):
+    if "slow" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        if report.outcome == "skipped":
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            _SLOW["skipped"].append((report.nodeid, reason.removeprefix("Skipped: ")))
+        else:
+            _SLOW[report.outcome].append((report.nodeid, None))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ran = len(_SLOW["passed"]) + len(_SLOW["failed"])
+    skipped = _SLOW["skipped"]
+    if not ran and not skipped:
+        return
+    tr = terminalreporter
+    tr.section("slow tier")
+    tr.write_line(f"slow tests: {ran} ran ({len(_SLOW['passed'])} passed, {len(_SLOW['failed'])} failed), "
+                  f"{len(skipped)} skipped")
+    reasons: dict[str, int] = {}
+    for _, reason in skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        tr.write_line(f"  {count} skipped: {reason}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -55,8 +56,10 @@ class MetricsLogger:
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard is a dependency, but keep training if it is broken
+            except ImportError:  # an optional extra: metrics.jsonl always has everything
                 SummaryWriter = None
+                print("note: TensorBoard is not installed (pip install 'genlab[tensorboard]'); metrics go to "
+                      f"{self.path} only", file=sys.stderr, flush=True)
             if SummaryWriter is not None:
                 self.writer = SummaryWriter(str(Path(run_dir) / "tensorboard"), purge_step=start_step or None)
 
