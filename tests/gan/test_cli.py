@@ -113,6 +113,8 @@ def test_conditional_on_an_unlabelled_folder_and_size_mismatch(cli, tmp_path):
     for i in range(20):
         Image.fromarray(np.full((16, 16), i * 10, np.uint8)).save(folder / f"{i}.png")
     code, _, err = cli("gan", "train", "--dataset", folder, "--conditional", "--out", tmp_path / "r", *FAST)
+    report, err = err.split("\n", 1)  # the data loader's line saying what it found comes first
+    assert "20 images, no classes" in report
     assert_one_line_error(code, err, "--conditional needs class labels")
     code, _, err = cli("gan", "train", "--dataset", folder, "--image-size", "32", "--size", "64", "--out",
                        tmp_path / "r", *FAST)

@@ -23,7 +23,7 @@ def test_shapes(size, channels, extra):
     gan = GAN(GANConfig(size=size, image_channels=channels, **TINY, **extra))
     images = gan.sample(5, seed=0)
     assert images.shape == (5, channels, size, size)
-    assert float(images.min()) >= 0 and float(images.max()) <= 1
+    assert float(images.std(dim=0).mean()) > 1e-5  # different noise, different images (even untrained)
     labels = torch.tensor([0, 1, 2, 0, 1]) if extra.get("conditional") else None
     assert gan.discriminate(images * 2 - 1, labels).shape == (5,)
     assert gan.interpolate(steps=4, rows=2).shape == (8, channels, size, size)
@@ -120,3 +120,70 @@ def test_resizing_between_data_and_model():
     up = to_model_range(x, 64)
     assert up.shape == (2, 1, 64, 64)
     assert to_data_size((up + 1) / 2, 28).shape == (2, 1, 28, 28)
+
+
+def _bn_input_stats(net, batches):
+    """Per-BatchNorm (mean, unbiased var) of the net's own pre-BN activations in train mode, averaged over the
+    batches (what torch's cumulative BN averaging, momentum=None, computes)."""
+    import copy
+
+    probe = copy.deepcopy(net).train()
+    seen: dict[str, list] = {}
+    hooks = [m.register_forward_pre_hook(lambda m, args, name=name: seen.setdefault(name, []).append(args[0]))
+             for name, m in probe.named_modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        for z, y in batches:
+            probe(z, y)
+    for h in hooks:
+        h.remove()
+    return {name: (torch.stack([x.mean(dim=(0, 2, 3)) for x in xs]).mean(0),
+                   torch.stack([x.transpose(0, 1).flatten(1).var(dim=1) for x in xs]).mean(0))
+            for name, xs in seen.items()}
+
+
+@pytest.mark.parametrize("extra", [{}, {"conditional": True, "num_classes": 3, "size": 32}])
+def test_ema_batchnorm_statistics_are_those_of_the_ema_weights(extra):
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(**TINY, **extra))
+    with torch.no_grad():  # the trained G drifts far from the EMA copy, and its running stats are junk
+        for p in gan.generator.parameters():
+            p.add_(0.5 * torch.randn_like(p))
+        for m in gan.generator.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.fill_(3.0)
+                m.running_var.fill_(7.0)
+    gan.update_ema(0.5)
+    batches = list(gan.ema_batchnorm_batches(batches=3, batch_size=50))
+    expected = _bn_input_stats(gan.generator_ema, batches)
+    rng_before = torch.random.get_rng_state()
+    gan.refresh_ema_batchnorm(batches=3, batch_size=50)
+    assert torch.equal(torch.random.get_rng_state(), rng_before)  # the training RNG stream is untouched
+    assert not gan.generator_ema.training
+    bns = dict(gan.generator_ema.named_modules())
+    assert expected
+    for name, (mean, var) in expected.items():
+        torch.testing.assert_close(bns[name].running_mean, mean, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(bns[name].running_var, var, rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(bns[name].running_mean, torch.full_like(mean, 3.0))  # not copied from G
+        assert bns[name].momentum == 0.1  # the module's own setting is restored
+
+
+def test_sampling_and_saving_use_refreshed_ema_statistics(tmp_path):
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(**TINY))
+    with torch.no_grad():
+        for p in gan.generator.parameters():
+            p.add_(0.5 * torch.randn_like(p))
+    gan.update_ema(0.5)  # the EMA's BN statistics are stale now
+    first = gan.sample(4, seed=1)
+    bn = gan.generator_ema.stem[0]
+    fresh = bn.running_mean.clone()
+    gan.refresh_ema_batchnorm()
+    torch.testing.assert_close(bn.running_mean, fresh)  # sample() had already refreshed them
+    torch.testing.assert_close(gan.sample(4, seed=1), first)
+    gan.update_ema(0.5)
+    gan.save_pretrained(tmp_path / "m")  # saving refreshes too: the file holds the EMA weights' own statistics
+    saved = genlab.load(tmp_path / "m", family="gan").generator_ema.stem[0].running_mean
+    gan.refresh_ema_batchnorm()
+    torch.testing.assert_close(saved, bn.running_mean)
+    assert not torch.allclose(saved, gan.generator.stem[0].running_mean)

@@ -186,6 +186,10 @@ class GAN(GenlabModel):
         self.generator = Generator(config)
         self.discriminator = Discriminator(config)
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval()
+        # update_ema() moves the EMA weights; their BatchNorm statistics are then recomputed (refresh_ema_batchnorm)
+        # before the EMA generator is next used or saved. Loaded models keep the statistics they were saved with.
+        self._ema_updates = 0
+        self._ema_bn_at = 0
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -197,7 +201,7 @@ class GAN(GenlabModel):
 
     def train(self, mode: bool = True) -> "GAN":
         super().train(mode)
-        self.generator_ema.eval()  # always inference mode: its BatchNorm statistics are averaged, not batch-based
+        self.generator_ema.eval()  # always inference mode, with the standing statistics of its own weights
         return self
 
     def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -212,11 +216,52 @@ class GAN(GenlabModel):
 
     @torch.no_grad()
     def update_ema(self, decay: float) -> None:
-        """ema ← decay · ema + (1 - decay) · G for weights; BatchNorm statistics are copied."""
+        """ema ← decay · ema + (1 - decay) · G for the weights. The BatchNorm statistics are *not* copied from G (they
+        are running averages of batch statistics of other weights): they are recomputed for the EMA weights by
+        :meth:`refresh_ema_batchnorm`, which sampling and saving call when the weights have moved."""
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters(), strict=True):
             p_ema.lerp_(p, 1.0 - decay)
-        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers(), strict=True):
-            b_ema.copy_(b)
+        self._ema_updates += 1
+
+    def ema_batchnorm_batches(self, *, batches: int = 10, batch_size: int = 200, seed: int = 0):
+        """The fixed noise batches (z, labels) the EMA generator's BatchNorm statistics are measured on."""
+        gen = torch.Generator().manual_seed(seed)
+        for _ in range(batches):
+            z = torch.randn(batch_size, self.config.latent_dim, generator=gen).to(self.device)
+            labels = self.sample_labels(batch_size)
+            yield z, (labels.to(self.device) if labels is not None else None)
+
+    @torch.no_grad()
+    def refresh_ema_batchnorm(self, *, batches: int = 10, batch_size: int = 200, seed: int = 0) -> None:
+        """Standing statistics (Brock et al. 2019, BigGAN; ``torch.optim.swa_utils.update_bn``): forward ``batches``
+        seeded noise batches through the EMA generator in train mode with cumulative averaging (momentum None), so
+        its running mean/var are those of its own activations. Touches neither the global RNG nor G."""
+        bns = [m for m in self.generator_ema.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        self._ema_bn_at = self._ema_updates
+        if not bns:
+            return
+        momenta = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the batches
+        devices = [self.device] if self.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=devices):
+                self.generator_ema.train()
+                for z, labels in self.ema_batchnorm_batches(batches=batches, batch_size=batch_size, seed=seed):
+                    self.generator_ema(z, labels)
+        finally:
+            for m, momentum in zip(bns, momenta, strict=True):
+                m.momentum = momentum
+            self.generator_ema.eval()
+
+    def _fresh_ema(self) -> None:
+        if self._ema_bn_at != self._ema_updates:
+            self.refresh_ema_batchnorm()
+
+    def save_pretrained(self, directory, *, metadata=None):
+        self._fresh_ema()  # a saved GAN holds the EMA weights' own BatchNorm statistics
+        return super().save_pretrained(directory, metadata=metadata)
 
     def noise(self, n: int, *, seed: int | None = None) -> torch.Tensor:
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -230,6 +275,8 @@ class GAN(GenlabModel):
     def decode_images(self, z: torch.Tensor, labels: torch.Tensor | None = None, *, ema: bool = True,
                       batch_size: int = 500) -> torch.Tensor:
         """Images in [0, 1] ``(N, C, H, W)`` for noise ``z``, from the EMA generator (or the trained one), in eval mode."""
+        if ema:
+            self._fresh_ema()
         net = self.generator_ema if ema else self.generator
         was_training = net.training
         net.eval()
