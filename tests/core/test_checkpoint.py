@@ -273,22 +273,54 @@ def test_missing_folder_and_a_file_instead_of_a_folder(tmp_path):
     one_line_error(e, f"{tmp_path / 'file.txt'} is not a folder")
 
 
+PYTORCH_WORDS = ("PytorchStreamReader", "weights_only", "If you are seeing", "miniz", "Unpickl", "load key")
+
+
 @pytest.mark.parametrize("corrupt, needle", [
-    pytest.param(lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "corrupt, truncated or unsafe",
-                 id="cut-in-half"),
-    pytest.param(lambda p: p.write_bytes(_garbage(p.stat().st_size)), "corrupt, truncated or unsafe",
-                 id="garbage"),
-    pytest.param(lambda p: p.write_bytes(b""), "corrupt, truncated or unsafe", id="empty"),
-    pytest.param(lambda p: p.unlink(), "does not exist", id="missing"),
+    pytest.param(lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "is truncated", id="cut-in-half"),
+    pytest.param(lambda p: p.write_bytes(_garbage(p.stat().st_size)), "is not a PyTorch file", id="garbage"),
+    pytest.param(lambda p: p.write_bytes(b"hello, not a checkpoint"), "is not a PyTorch file", id="text"),
+    pytest.param(lambda p: p.write_bytes(b""), "is empty", id="empty"),
+    pytest.param(lambda p: p.unlink(), "trainer_state.pt is missing", id="missing"),
     pytest.param(lambda p: torch.save([1, 2], p), "not a genlab trainer state", id="a-list"),
     pytest.param(lambda p: torch.save({"epoch": 1}, p), "not a genlab trainer state", id="no-step"),
 ])
 def test_corrupt_trainer_state(tmp_path, corrupt, needle):
+    """Trial #15: genlab's words (what, which file, what to do), never PyTorch's cut or unsafe advice."""
     path = save_checkpoint(tmp_path / "run", 3, toy(), {"step": 3, "payload": torch.arange(1000.0)})
     corrupt(path / "trainer_state.pt")
     with pytest.raises(CheckpointError) as e:
         load_trainer_state(path)
-    one_line_error(e, str(path / "trainer_state.pt"), needle)
+    msg = one_line_error(e, str(path / "trainer_state.pt"), needle)
+    assert not any(w in msg for w in PYTORCH_WORDS), msg
+    if "genlab trainer state" not in needle:
+        assert "the only checkpoint" in msg and "start a new run" in msg, msg
+
+
+def test_a_damaged_newest_checkpoint_points_at_the_one_before(tmp_path):
+    save_checkpoint(tmp_path / "run", 2, toy(), {"step": 2})
+    path = save_checkpoint(tmp_path / "run", 3, toy(), {"step": 3})
+    (path / "trainer_state.pt").write_bytes(b"\0" * 100)
+    with pytest.raises(CheckpointError) as e:
+        load_trainer_state(path)
+    one_line_error(e, "is not a PyTorch file", f"delete {path} to resume from step_00000002")
+
+
+def test_resume_when_the_only_checkpoint_lacks_trainer_state_says_so(tmp_path):
+    """Trial #15: not "no checkpoints/step_* folder" when the folder and its weights are there."""
+    from genlab.core.checkpoint import resumable_checkpoint
+    from genlab.core.engine import TrainConfig, Trainer
+    from toy import toy_data
+
+    run = tmp_path / "run"
+    cfg = TrainConfig(batch_size=8, max_steps=2, progress=False, tensorboard=False, device="cpu", sample_every=0)
+    Trainer(toy(), toy_data(), cfg, run).fit()
+    (latest_checkpoint(run) / "trainer_state.pt").unlink()
+    for resume in (lambda: resumable_checkpoint(run), lambda: Trainer(toy(), toy_data(), cfg, run).fit(resume=True)):
+        with pytest.raises(CheckpointError) as e:
+            resume()
+        msg = one_line_error(e, str(run / "checkpoints" / "step_00000002"), "trainer_state.pt is missing")
+        assert "no checkpoints/step_* folder" not in msg
 
 
 # ---- loading never runs code ----------------------------------------------------------------------------------------
@@ -315,7 +347,8 @@ def test_trainer_state_with_code_is_refused_and_not_run(tmp_path):
 
     with pytest.raises(CheckpointError) as e:
         load_trainer_state(ckpt)
-    one_line_error(e, str(ckpt / "trainer_state.pt"), "corrupt, truncated or unsafe")
+    msg = one_line_error(e, str(ckpt / "trainer_state.pt"), "could run code")
+    assert not any(w in msg for w in PYTORCH_WORDS), msg
     assert not marker.exists()
 
 
@@ -324,7 +357,7 @@ def test_trainer_state_with_a_non_allowlisted_class_is_refused(tmp_path):
     torch.save({"step": 1, "args": argparse.Namespace(lr=0.1)}, ckpt / "trainer_state.pt")
     with pytest.raises(CheckpointError) as e:
         load_trainer_state(ckpt)
-    one_line_error(e, str(ckpt / "trainer_state.pt"), "unsafe")
+    one_line_error(e, str(ckpt / "trainer_state.pt"), "could run code")
 
 
 # ---- kill -9 while checkpoints are being written -----------------------------------------------------------------

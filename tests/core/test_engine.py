@@ -157,3 +157,42 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
     rows = read_metrics(tmp_path / "ddp")
     assert [r["step"] for r in rows] == list(range(1, 13))
     assert load_trainer_state(latest_checkpoint(tmp_path / "ddp"))["world_size"] == 2
+
+
+def _train_script():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("train_script", Path(__file__).with_name("train_script.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_optimizer_trainer_without_ddp_wrapping_matches_one_process(tmp_path):
+    """wrap_ddp=False: parameters broadcast from rank 0, average_gradients before each optimiser step (GAN/AAE)."""
+    script = Path(__file__).with_name("train_script.py")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO / "src")]),
+           "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script), str(tmp_path / "ddp"), "--trainer", "twoopt", "--batch-size", "4",
+                           "--noise", "0", "--max-steps", "10"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("done: step 10") == 1  # rank 0 alone reports
+    single = _train_script().build(str(tmp_path / "single"), trainer="twoopt", noise=0.0, batch_size=8, max_steps=10)
+    assert type(single).wrap_ddp is False
+    single.fit()
+    a, b = weights(tmp_path / "single"), weights(tmp_path / "ddp")
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+    torch.manual_seed(0)
+    init = ToyRegressor(ToyConfig(noise=0.0)).state_dict()
+    assert not torch.equal(a["net.0.weight"], init["net.0.weight"]) and not torch.equal(a["net.2.weight"],
+                                                                                       init["net.2.weight"])
+
+
+def test_average_gradients_is_a_no_op_in_one_process(tmp_path):
+    t = make_trainer(tmp_path / "run", max_steps=1)
+    t.fit()
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.full((3,), 2.0)
+    t.average_gradients([p, torch.nn.Parameter(torch.ones(1))])  # a parameter without .grad is skipped
+    assert torch.equal(p.grad, torch.full((3,), 2.0))

@@ -11,8 +11,10 @@ numbers, strings, lists and dicts, loaded with ``torch.load(weights_only=True)``
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +103,86 @@ def _prune(root: Path, keep_last: int) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def incomplete_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path, list[str]]]:
+    """``step_*`` folders that lack some of their files (a user deleted one?), with the missing names; oldest first.
+
+    genlab never leaves these (a checkpoint becomes ``step_*`` only once complete), so they are reported, not used.
+    """
+    root = Path(run_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in root.iterdir():
+        m = _STEP_DIR.match(entry.name)
+        if m and entry.is_dir():
+            missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME, TRAINER_STATE) if not (entry / n).exists()]
+            if missing:
+                found.append((int(m.group(1)), entry, missing))
+    return sorted(found)
+
+
+def _what_to_do(checkpoint: Path) -> str:
+    """The way out when ``checkpoint`` cannot be resumed: the checkpoint before it, or a new run."""
+    earlier = [path for step, path in list_checkpoints(checkpoint.parent.parent) if path.name < checkpoint.name]
+    if earlier:
+        return f"delete {checkpoint} to resume from {earlier[-1].name}"
+    return ("it is the only checkpoint of this run, so the run cannot be resumed: start a new run "
+            "(another --out, or drop --resume); its weights still load if model.safetensors is intact")
+
+
+def resumable_checkpoint(run_dir: str | os.PathLike) -> Path:
+    """The newest complete checkpoint of ``run_dir``, or a :class:`CheckpointError` saying exactly what is missing."""
+    run_dir = Path(run_dir)
+    latest = latest_checkpoint(run_dir) if run_dir.is_dir() else None
+    broken = [b for b in incomplete_checkpoints(run_dir) if latest is None or b[1].name > latest.name]
+    if broken:
+        step, path, missing = broken[-1]
+        raise CheckpointError(f"checkpoint {path} is incomplete: {' and '.join(missing)} "
+                              f"{'is' if len(missing) == 1 else 'are'} missing; {_what_to_do(path)}")
+    if latest is None:
+        raise CheckpointError(f"nothing to resume in {run_dir}: it has no checkpoints/step_* folder; "
+                              f"drop --resume to start a new run")
+    return latest
+
+
+def _damage(path: Path) -> str:
+    """What is wrong with a trainer_state.pt that torch.load refused, in genlab's words (never PyTorch's)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        size = path.stat().st_size
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    if size == 0:
+        return "is empty (0 bytes)"
+    if head != b"PK\x03\x04":
+        return f"is not a PyTorch file (its {size} bytes are not a checkpoint archive: overwritten or garbage)"
+    if not zipfile.is_zipfile(path):
+        return f"is truncated (the archive ends early at {size} bytes: a copy or a disk write was cut short)"
+    return "is damaged (the archive is complete but its contents do not read back)"
+
+
 def load_trainer_state(checkpoint: str | os.PathLike) -> dict[str, Any]:
     """Load ``trainer_state.pt`` safely (tensors and plain Python values only)."""
-    path = Path(checkpoint) / TRAINER_STATE
+    checkpoint = Path(checkpoint)
+    path = checkpoint / TRAINER_STATE
+    if not path.exists():
+        raise CheckpointError(f"{path} is missing (the checkpoint folder {checkpoint.name} is incomplete); "
+                              f"{_what_to_do(checkpoint)}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} does not exist") from None
-    except Exception as e:  # corrupt zip, truncated file, disallowed (code-carrying) pickle content ...
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} is corrupt, truncated or unsafe ({msg[:200]}); "
-                              f"delete {Path(checkpoint).name} to resume from the checkpoint before it") from None
+    except pickle.UnpicklingError:
+        # weights_only refused the content. The reason PyTorch gives is cut off and suggests weights_only=False,
+        # which would run whatever code the file carries: say it in our words instead.
+        what = _damage(path)
+        if what.startswith("is damaged"):
+            what = ("holds Python objects other than tensors and plain values (genlab never writes those); it was "
+                    "not loaded, because loading it could run code")
+        raise CheckpointError(f"{path} {what}; {_what_to_do(checkpoint)}") from None
+    except Exception:  # noqa: BLE001 - corrupt zip, truncated file ...: torch raises many types
+        raise CheckpointError(f"{path} {_damage(path)}; {_what_to_do(checkpoint)}") from None
     if not isinstance(state, dict) or "step" not in state:
-        raise CheckpointError(f"{path} is not a genlab trainer state")
+        raise CheckpointError(f"{path} is not a genlab trainer state (no step in it); {_what_to_do(checkpoint)}")
     return state
 
 

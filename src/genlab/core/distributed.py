@@ -2,7 +2,9 @@
 
 genlab adds no scheme of its own: ``torchrun --nproc_per_node N`` sets RANK/WORLD_SIZE/LOCAL_RANK, we call
 ``init_process_group`` (gloo on CPU, NCCL on CUDA), wrap the model in ``DistributedDataParallel`` and shard data with
-``DistributedSampler``. Rank 0 alone logs, samples and saves.
+``DistributedSampler``. Rank 0 alone logs, samples and saves. Trainers that are not wrapped in DDP (``wrap_ddp =
+False``: several optimisers) start from rank 0's broadcast weights and average their gradients with one all-reduce per
+dtype (``Trainer.average_gradients``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,18 @@ def all_reduce_(tensor: torch.Tensor, op: str = "sum") -> torch.Tensor:
             tensor.copy_(on_gpu.cpu())
         else:
             dist.all_reduce(tensor, op=reduce_op)
+    return tensor
+
+
+def broadcast_(tensor: torch.Tensor, src: int = 0) -> torch.Tensor:
+    """In-place broadcast of rank ``src``'s ``tensor`` to every rank when a process group is running."""
+    if dist.is_available() and dist.is_initialized():
+        if dist.get_backend() == "nccl" and not tensor.is_cuda:
+            on_gpu = tensor.cuda()
+            dist.broadcast(on_gpu, src=src)
+            tensor.copy_(on_gpu.cpu())
+        else:
+            dist.broadcast(tensor, src=src)
     return tensor
 
 

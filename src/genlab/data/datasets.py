@@ -12,7 +12,8 @@ import torch
 from ..core.config import cfg_field, check_positive, from_dict
 from ..core.errors import ConfigError, DataError
 from .images import DEFAULT_MAX_PIXELS, ImageFolderDataset
-from .mnist import DATASET_NAMES, TensorImageDataset, canonical_name, mnist_dataset
+from .mnist import DATASET_NAMES, canonical_name, mnist_dataset
+from .tensor import TensorImageDataset
 
 
 @dataclass

@@ -18,7 +18,7 @@ import torch
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from genlab.core.errors import ConfigError, DataError
-from genlab.data.mnist import TensorImageDataset
+from genlab.data.tensor import TensorImageDataset
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

@@ -36,7 +36,7 @@ from ..core.model import GenlabModel, register_model
 
 if TYPE_CHECKING:
     from ..data.datasets import ImageDataConfig
-    from ..data.mnist import TensorImageDataset
+    from ..data.tensor import TensorImageDataset
 
 # Bump when the architecture or the training recipe changes: cached classifiers of older versions are not reused.
 CLASSIFIER_VERSION = 1
