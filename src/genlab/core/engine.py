@@ -21,6 +21,7 @@ import re
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -633,8 +634,13 @@ class Trainer:
                     except _NonFinite as nf:
                         raise self._nonfinite_error(nf.value, nf.what) from None
                     self.step += 1
-                    for sched in self.schedulers.values():
-                        sched.step()
+                    with warnings.catch_warnings():
+                        # A trainer with several optimisers does not step each of them every step (a GAN's G with
+                        # n_critic > 1); the engine still steps every scheduler, so the schedule is a function of the
+                        # global step. PyTorch's "scheduler before optimizer" warning is spurious here.
+                        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+                        for sched in self.schedulers.values():
+                            sched.step()
                     for k, v in out.items():
                         if isinstance(v, torch.Tensor) and v.numel() == 1:
                             sums[k] = sums.get(k, 0) + v.detach().float()
