@@ -25,12 +25,13 @@ FAMILIES: tuple[Family, ...] = (
     Family("gan", "genlab.gan", "genlab.gan.cli:add_parser",
            "GANs: DCGAN with ns / wgan / wgan-gp / hinge losses, FID during training"),
     Family("text", "genlab.text", "genlab.text.cli:add_parser", "text generation: char/word LSTM, GRU and a small GPT"),
-    Family("dream", "genlab.dream", "genlab.dream.cli:add_parser", "DeepDream through a trained convnet"),
-    Family("visualize", "genlab.dream", "genlab.dream.cli:add_visualize_parser",
+    Family("dream", "genlab.dream", "genlab.imageopt.cli:add_parser", "DeepDream through a trained convnet"),
+    Family("visualize", "genlab.dream", "genlab.imageopt.cli:add_visualize_parser",
            "what a convnet's channels respond to (filter / class visualisation)"),
-    Family("features", "genlab.features", "genlab.dream.cli:add_features_parser",
+    Family("features", "genlab.features", "genlab.imageopt.cli:add_features_parser",
            "list the layers of the feature networks"),
-    Family("style", "genlab.style", "genlab.style.cli:add_parser", "style transfer: Gatys and fast feed-forward"),
+    Family("style", "genlab.style", "genlab.imageopt.cli:add_style_parser",
+           "style transfer: Gatys (run) and fast feed-forward (train, apply)"),
 )
 
 # model_type (as saved in config.json) -> "module:Class". Saved names never change, so every old run keeps loading.
@@ -43,7 +44,7 @@ MODEL_TYPES: dict[str, str] = {
     "text-lstm": "genlab.text.model:LSTMLanguageModel",
     "text-gru": "genlab.text.model:GRULanguageModel",
     "text-gpt": "genlab.text.gpt:GPT",
-    "fast-style": "genlab.style.fast:FastStyleNet",
+    "fast-style": "genlab.imageopt.fast_style:FastStyleNet",
     "domain-classifier": "genlab.features.domain:DomainClassifier",
 }
 

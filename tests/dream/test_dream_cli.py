@@ -10,21 +10,21 @@ from PIL import Image
 
 from helpers import assert_one_line_error
 
-FAST = ["--model", "vgg16", "--weights", "random", "--layers", "block2_conv2:1", "--octaves", "2", "--steps", "2",
-        "--size", "32", "--quiet"]
+FAST = ["--model", "vgg16", "--weights", "random", "--layers", "block2_conv2:1", "--octaves", "2", "--steps-per-octave", "2",
+        "--size", "32", "--no-progress"]
 
 
 def test_dream_cli_runs(cli, photos, tmp_path):
-    code, out, err = cli("dream", photos["astronaut"], *FAST, "--max-loss", "none", "--out", tmp_path / "d")
+    code, out, err = cli("dream", "run", photos["astronaut"], *FAST, "--max-loss", "none", "--out", tmp_path / "d")
     assert code == 0, err
-    assert "NOT pretrained" in out and "dreamed 4 steps" in out
+    assert "NOT pretrained" in out and "dreamed 4 of 4 steps" in out
     meta = json.loads((tmp_path / "d" / "metadata.json").read_text())
     assert meta["config"]["max_loss"] is None and meta["model"] == "vgg16"
 
 
 def test_visualize_cli_runs(cli, tmp_path):
-    code, out, err = cli("visualize", "block1_conv2", "--model", "vgg16", "--weights", "random", "--channels", "0-1",
-                         "--size", "24", "--steps", "2", "--quiet", "--out", tmp_path / "v")
+    code, out, err = cli("visualize", "run", "block1_conv2", "--model", "vgg16", "--weights", "random", "--channels", "0-1",
+                         "--size", "24", "--iterations", "2", "--no-progress", "--out", tmp_path / "v")
     assert code == 0, err
     assert (tmp_path / "v" / "filters.png").exists()
 
@@ -47,7 +47,7 @@ def test_odd_image_modes_are_converted(cli, tmp_path, kind):
         frames[0].save(path, save_all=True, append_images=frames[1:])
     else:
         Image.fromarray(rgb[..., 0]).save(path)
-    code, out, err = cli("dream", path, *FAST, "--out", tmp_path / "d")
+    code, out, err = cli("dream", "run", path, *FAST, "--out", tmp_path / "d")
     assert code == 0, err
 
 
@@ -67,9 +67,9 @@ def _bad_files(tmp_path):
     (["{png}", "--max-pixels", "100"], ["above the limit"]),
     (["{png}", "--layers", "mixed9:1"], ["unknown layer 'mixed9' for vgg16; valid:", "block1_conv1"]),
     (["{png}", "--layers", "block1_conv1:-1"], ["weight of block1_conv1 must be a finite number >= 0"]),
-    (["{png}", "--steps", "-1"], ["--steps must be >= 0"]),
+    (["{png}", "--steps-per-octave", "-1"], ["--steps-per-octave must be an integer >= 0"]),
     (["{png}", "--size", "0"], ["--size must be an integer >= 8"]),
-    (["{png}", "--octaves", "0"], ["--octaves must be > 0"]),
+    (["{png}", "--octaves", "0"], ["--octaves must be an integer >= 1"]),
     (["{png}", "--weights", "{txt}"], ["is not a readable state_dict file"]),
     (["{png}", "--weights", "imagenet"], ["not in the cache and GENLAB_OFFLINE is set; put vgg16-397923af.pth"]),
     (["{png}", "--model", "alexnet"], ["unknown feature network 'alexnet'"]),
@@ -84,7 +84,7 @@ def test_dream_bad_input_is_one_line(cli, tmp_path, monkeypatch, args, needles):
     if "--layers" in argv:
         i = base.index("--layers")
         base = base[:i] + base[i + 2:]
-    code, _, err = cli("dream", *base, *argv, "--out", tmp_path / "d")  # argv last: its options win
+    code, _, err = cli("dream", "run", *base, *argv, "--out", tmp_path / "d")  # argv last: its options win
     assert_one_line_error(code, err, *needles)
 
 
@@ -95,7 +95,7 @@ def test_weights_file_of_another_architecture_via_cli(cli, tmp_path, photos):
 
     path = tmp_path / "googlenet.pth"
     torch.save(torchvision_state_dict(load_feature_network("googlenet", weights="random", layers=["conv1"])), path)
-    code, out, err = cli("dream", photos["astronaut"], *[a if a != "random" else str(path) for a in FAST])
+    code, out, err = cli("dream", "run", photos["astronaut"], *[a if a != "random" else str(path) for a in FAST])
     assert_one_line_error(code, err, "does not fit vgg16", "unexpected keys")
-    code, out, err = cli("visualize", "nolayer", "--model", "vgg16", "--weights", "random", "--size", "24")
+    code, out, err = cli("visualize", "run", "nolayer", "--model", "vgg16", "--weights", "random", "--size", "24")
     assert_one_line_error(code, err, "unknown layer 'nolayer'")

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from features.imageopt import random_image
-from genlab.dream.deepdream import make_objective, octave_shapes
-from genlab.dream.losses import channel_objective, dream_loss, guide_score_map, normalize_gradient
-from genlab.dream.tiling import full_gradient, tiled_gradient
+from genlab.imageopt.dream import make_objective, octave_shapes
+from genlab.imageopt.dream_losses import channel_objective, dream_loss, guide_score_map, normalize_gradient
+from genlab.imageopt.tiling import full_gradient, tiled_gradient
 from genlab.features import load_feature_network, parse_layer_weights
 
 

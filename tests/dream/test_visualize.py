@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from genlab.core.errors import ConfigError
-from genlab.dream.visualize import VisualizeConfig, parse_channels, visualize
+from genlab.imageopt.visualize import VisualizeConfig, parse_channels, visualize
 from genlab.features import load_feature_network
 
 
@@ -19,7 +19,7 @@ def vgg():
 
 @pytest.mark.parametrize("param", ["fft", "pixel"])
 def test_filter_grid_objective_rises(vgg, param, tmp_path):
-    cfg = VisualizeConfig(model="vgg16", weights="random", channels="0-3", size=40, steps=15, param=param,
+    cfg = VisualizeConfig(model="vgg16", weights="random", channels="0-3", size=40, iterations=15, param=param,
                           blur_every=5 if param == "pixel" else 0)
     r = visualize("block3_conv1", cfg, net=vgg, out=tmp_path / "v", progress=False)
     assert r.images.shape == (4, 3, 40, 40) and r.channels == [0, 1, 2, 3]
@@ -38,7 +38,7 @@ def test_class_visualisation_on_a_genlab_classifier(tmp_path):
     DomainClassifier(ClassifierConfig()).save_pretrained(tmp_path / "clf")
     model = load(tmp_path / "clf")
     for k in (3, 7):
-        cfg = VisualizeConfig(model=str(tmp_path / "clf"), weights="genlab", channels=str(k), size=28, steps=20,
+        cfg = VisualizeConfig(model=str(tmp_path / "clf"), weights="genlab", channels=str(k), size=28, iterations=20,
                               jitter=1, scale=0.0, param="fft", lr=0.5)
         r = visualize("logits", cfg, out=tmp_path / f"v{k}", progress=False)
         assert r.images.shape == (1, 1, 28, 28)
@@ -48,7 +48,7 @@ def test_class_visualisation_on_a_genlab_classifier(tmp_path):
 
 def test_channel_out_of_range(vgg):
     with pytest.raises(ConfigError, match="has 256 channels"):
-        visualize("block3_conv1", VisualizeConfig(channels="300", size=32, steps=1), net=vgg, write=False,
+        visualize("block3_conv1", VisualizeConfig(channels="300", size=32, iterations=1), net=vgg, write=False,
                   progress=False)
 
 

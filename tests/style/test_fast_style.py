@@ -8,32 +8,54 @@ import pytest
 import torch
 
 from genlab.core.errors import ConfigError
-from genlab.style.fast import FastStyleConfig, FastStyleNet
-from helpers import assert_one_line_error
+from genlab.imageopt.fast_style import FastStyleConfig, FastStyleNet
+from helpers import REPO, assert_one_line_error
 
-TINY = ["--weights", "random", "--width", "4", "--residual-blocks", "1", "--style-size", "48", "--size", "32",
-        "--batch-size", "4", "--no-tensorboard", "--no-progress", "--device", "cpu"]
+TINY = ["--loss-network-weights", "random", "--width", "4", "--residual-blocks", "1", "--style-size", "48",
+        "--image-size", "32", "--batch-size", "4", "--no-tensorboard", "--no-progress", "--device", "cpu"]
+LEGACY = REPO / "tests" / "fixtures" / "legacy_runs" / "fast-style"
 
 
 def test_transformer_shapes_and_range():
+    """The network is only the image transformer: forward stylises (the objective lives in FastStyleTrainer)."""
     torch.manual_seed(0)
-    net = FastStyleNet(FastStyleConfig(style_image="x.png", width=4, residual_blocks=1)).eval()
-    y = net.stylize(torch.rand(2, 3, 30, 37))
+    net = FastStyleNet(FastStyleConfig(width=4, residual_blocks=1)).eval()
+    y = net(torch.rand(2, 3, 30, 37))
     assert y.shape == (2, 3, 30, 37) and 0 <= y.min() and y.max() <= 1
-    with pytest.raises(ConfigError, match="attach a StyleObjective"):
-        net(torch.rand(1, 3, 16, 16))
+    assert not hasattr(net, "objective")
+    assert net.config_dict()["config"] == {"width": 4, "residual_blocks": 1}  # no training knobs saved
+
+
+def test_a_run_saved_before_the_config_split_loads_and_keeps_its_objective(tmp_path, photos):
+    """tests/fixtures/legacy_runs/fast-style saved the loss options inside the model config: it still loads, its
+    objective is read back as StyleLossConfig, and re-saving keeps the old fields."""
+    import genlab
+    from genlab.imageopt.fast_style import StyleLossConfig, apply
+
+    model = genlab.load(LEGACY)
+    assert isinstance(model, FastStyleNet) and model.config.width == 4
+    loss = StyleLossConfig(**model.config.legacy_loss())
+    assert loss.loss_network == "vgg16" and loss.loss_network_weights == "random" and loss.style_weight == 1e6
+    model.save_pretrained(tmp_path / "again")
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["config"]["style_image"].endswith("000.png")
+    out = apply(LEGACY, photos["astronaut"], out=tmp_path / "ap", size=24, device="cpu")
+    meta = json.loads((tmp_path / "ap" / "metadata.json").read_text())
+    assert out == tmp_path / "ap" / "result.png" and meta["options"]["style_image"].endswith("000.png")
 
 
 def test_train_resume_apply_cli(cli, image_folder, photos, tmp_path):
     run = tmp_path / "run"
-    args = ["style", "train-fast", "--dataset", image_folder, "--style-image", photos["coffee"], *TINY,
+    args = ["style", "train", "--dataset", image_folder, "--style-image", photos["coffee"], *TINY,
             "--out", run, "--checkpoint-every", "3", "--log-every", "1", "--lr", "0.01"]
-    code, out, err = cli(*args, "--steps", "3")
+    code, out, err = cli(*args, "--max-steps", "3")
     assert code == 0, err
     assert "NOT pretrained" in out and "trained 3 steps" in out
-    code, out, err = cli(*args, "--steps", "6", "--resume")
+    saved = json.loads((run / "train_config.json").read_text())
+    assert saved["options"]["style_image"] == str(photos["coffee"]) and saved["options"]["loss_network"] == "vgg16"
+    assert "style_image" not in json.loads((run / "config.json").read_text())["config"]
+    code, out, err = cli(*args, "--max-steps", "6", "--resume")
     assert code == 0, err
-    assert "trained 6 steps" in out
+    assert "step 3 -> 6" in out or "trained 6 steps" in out
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged if "train/loss" in r] == [1, 2, 3, 4, 5, 6]
     code, out, err = cli("style", "apply", run, photos["astronaut"], "--size", "40", "--out", tmp_path / "ap")
@@ -47,14 +69,23 @@ def test_train_resume_apply_cli(cli, image_folder, photos, tmp_path):
     (["--style-image", "{missing}"], ["does not exist"]),
     ([], ["--style-image is required"]),
     (["--style-image", "{style}", "--style-weight", "-1"], ["--style-weight must be >= 0"]),
-    (["--style-image", "{style}", "--steps", "-2"], ["--max-steps must be > 0"]),
-    (["--style-image", "{style}", "--size", "0"], ["--image-size must be > 0"]),
+    (["--style-image", "{style}", "--max-steps", "-2"], ["--max-steps must be > 0"]),
+    (["--style-image", "{style}", "--image-size", "0"], ["--image-size must be > 0"]),
 ])
 def test_train_fast_bad_input(cli, image_folder, photos, tmp_path, extra, needles):
     subs = {"{missing}": str(tmp_path / "nope.jpg"), "{style}": str(photos["coffee"])}
-    code, _, err = cli("style", "train-fast", "--dataset", image_folder, *TINY, *[subs.get(a, a) for a in extra],
+    code, _, err = cli("style", "train", "--dataset", image_folder, *TINY, *[subs.get(a, a) for a in extra],
                        "--out", tmp_path / "run")
     assert_one_line_error(code, err, *needles)
+
+
+def test_train_needs_a_photo_folder(cli, photos, tmp_path):
+    """--dataset has no default (it was mnist, grey digits, for a photo style network)."""
+    code, _, err = cli("style", "train", "--style-image", photos["coffee"], *TINY, "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "--dataset FOLDER")
+    code, _, err = cli("style", "train", "--dataset", "mnist", "--style-image", photos["coffee"], *TINY,
+                       "--out", tmp_path / "run")
+    assert_one_line_error(code, err, "folder of RGB photos")
 
 
 def test_apply_bad_input(cli, tmp_path, photos):

@@ -10,8 +10,8 @@ import torch
 from features.imageopt import random_image
 from genlab.core.errors import ConfigError
 from genlab.features import load_feature_network
-from genlab.style.gatys import StyleConfig, StyleObjective, blend_weights, style_transfer
-from genlab.style.losses import gram_matrix, rgb_to_yiq
+from genlab.imageopt.gatys import StyleConfig, StyleObjective, blend_weights, style_transfer
+from genlab.imageopt.style_losses import gram_matrix, rgb_to_yiq
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def vgg():
 
 
 def _cfg(**kw):
-    return StyleConfig(**{**dict(weights="random", size=40, steps=15), **kw})
+    return StyleConfig(**{**dict(weights="random", size=40, evaluations=15), **kw})
 
 
 @pytest.mark.parametrize("optimizer, factor", [("lbfgs", 2.0), ("adam", 1.3)])
@@ -32,9 +32,9 @@ def test_loss_falls(vgg, optimizer, factor):
 
 
 def test_noise_init_is_seeded(vgg):
-    a = style_transfer(random_image(40, 1), [random_image(40, 2)], _cfg(init="noise", steps=8, seed=4), net=vgg,
+    a = style_transfer(random_image(40, 1), [random_image(40, 2)], _cfg(init="noise", evaluations=8, seed=4), net=vgg,
                        write=False, progress=False)
-    b = style_transfer(random_image(40, 1), [random_image(40, 2)], _cfg(init="noise", steps=8, seed=4), net=vgg,
+    b = style_transfer(random_image(40, 1), [random_image(40, 2)], _cfg(init="noise", evaluations=8, seed=4), net=vgg,
                        write=False, progress=False)
     assert torch.equal(a.image, b.image)
     assert a.losses[0] > 2 * a.losses[-1]
@@ -55,19 +55,19 @@ def test_several_styles_blend_their_grams(vgg):
 
 def test_colour_preservation_keeps_the_content_chroma(vgg):
     content = random_image(40, 1)
-    r = style_transfer(content, [random_image(40, 2)], _cfg(preserve_color=True, steps=5), net=vgg, write=False,
+    r = style_transfer(content, [random_image(40, 2)], _cfg(preserve_color=True, evaluations=5), net=vgg, write=False,
                        progress=False)
     assert torch.allclose(rgb_to_yiq(r.image)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=0.02)
 
 
 def test_coarse_to_fine(vgg):
-    r = style_transfer(random_image(64, 1), [random_image(48, 2)], _cfg(size=64, scales=2, steps=5), net=vgg,
+    r = style_transfer(random_image(64, 1), [random_image(48, 2)], _cfg(size=64, scales=2, evaluations=5), net=vgg,
                        write=False, progress=False)
     assert len(r.losses) == 10 and r.image.shape == (1, 3, 64, 64)
 
 
 def test_outputs_and_figure(vgg, photos, tmp_path):
-    r = style_transfer(photos["astronaut"], [photos["coffee"], photos["chelsea"]], _cfg(steps=3, style_blend="2,1"),
+    r = style_transfer(photos["astronaut"], [photos["coffee"], photos["chelsea"]], _cfg(evaluations=3, style_blend="2,1"),
                        net=vgg, out=tmp_path / "s", progress=False)
     assert sorted(p.name for p in r.out_dir.iterdir()) == ["figure.png", "loss.png", "metadata.json", "result.png"]
     meta = json.loads((r.out_dir / "metadata.json").read_text())
@@ -75,7 +75,7 @@ def test_outputs_and_figure(vgg, photos, tmp_path):
     assert set(meta["final"]) == {"loss", "content", "style", "tv"}
 
 
-@pytest.mark.parametrize("field, value", [("steps", -1), ("size", 0), ("style_weight", -1.0), ("tv_weight", -1.0),
+@pytest.mark.parametrize("field, value", [("evaluations", -1), ("size", 0), ("style_weight", -1.0), ("tv_weight", -1.0),
                                           ("style_layers", "block1_conv1:-2"), ("scales", 6), ("optimizer", "sgd")])
 def test_bad_config(field, value):
     with pytest.raises(ConfigError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from genlab.style.losses import (content_loss, gram_matrix, match_luminance, rgb_to_yiq, style_loss,
+from genlab.imageopt.style_losses import (content_loss, gram_matrix, match_luminance, rgb_to_yiq, style_loss,
                                  total_variation_loss, yiq_to_rgb)
 
 

@@ -111,3 +111,32 @@ def write_metadata(out_dir: str | os.PathLike, meta: dict[str, Any], *, quiet: b
     if not quiet and "weights" in meta:
         print(f"weights: {meta['weights'].get('description', meta['weights'])}")
     return path
+
+
+def save_labelled_grid(images: torch.Tensor, labels: Sequence[str], path: str | os.PathLike, *, ncol: int = 8,
+                       title: str | None = None) -> Path:
+    """``(N, C, H, W)`` [0, 1] images in a grid, each with its label above it (e.g. "channel 5"), as a PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    ncol = max(1, min(ncol, n))
+    nrow = -(-n // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(1.6 * ncol, 1.6 * nrow + (0.3 if title else 0)), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = images[i].detach().float().cpu().clamp(0, 1)
+        if img.shape[0] == 1:
+            ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(img.permute(1, 2, 0).numpy())
+        ax.set_title(labels[i], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

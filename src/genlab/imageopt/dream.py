@@ -3,7 +3,7 @@
     >>> result = deepdream("photo.jpg", DreamConfig(weights="imagenet"), out="runs/dream/photo")
     >>> result.image            # (1, 3, H, W) in [0, 1]; OUT/ holds dream.png, octaves.png, loss.png, metadata.json
 
-Per octave (3 octaves at scale 1.4, smallest first): ``steps`` gradient-ascent steps on the network input of
+Per octave (3 octaves at scale 1.4, smallest first): ``steps_per_octave`` gradient-ascent steps on the network input of
 ``step_size`` times the gradient divided by its mean absolute value, stopping the octave when the loss passes
 ``max_loss``; then upscale and re-inject the detail lost by shrinking the original.
 """
@@ -11,19 +11,19 @@ Per octave (3 octaves at scale 1.4, smallest first): ``steps`` gradient-ascent s
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..core.config import cfg_field, check_non_negative, check_positive, to_dict
+from ..core.config import cfg_field, check_int, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
-from ..core.errors import ConfigError
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
-from ..features.output import (check_size, default_out_dir, load_input_image, resize, save_image, save_loss_curve,
-                               save_row_figure, write_metadata)
-from .losses import dream_score_map, guide_score_map, normalize_gradient
+from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
+                               write_metadata)
+from .common import Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder
+from .dream_losses import dream_score_map, guide_score_map, normalize_gradient
 from .tiling import Objective, full_gradient, tiled_gradient
 
 BOOK_LAYERS = "mixed2:0.2,mixed3:3.0,mixed4:2.0,mixed5:1.5"
@@ -37,7 +37,7 @@ class DreamConfig:
     layers: str = cfg_field(BOOK_LAYERS, help="layers and weights NAME:WEIGHT,... (Keras or torchvision names)")
     octaves: int = cfg_field(3, help="number of scales, processed smallest first")
     octave_scale: float = cfg_field(1.4, help="size ratio between successive octaves")
-    steps: int = cfg_field(20, help="gradient-ascent steps per octave")
+    steps_per_octave: int = cfg_field(20, help="gradient-ascent steps per octave")
     step_size: float = cfg_field(0.01, help="step in network-input units (gradient divided by its mean |value|)")
     max_loss: float | None = cfg_field(10.0, help="stop an octave once the loss exceeds this (none = never)")
     border: int = cfg_field(2, help="activation pixels cut from each edge of the loss")
@@ -48,16 +48,14 @@ class DreamConfig:
     size: int | None = cfg_field(None, help="resize so the longer side is N px (the seeds: best at 300-400)")
     max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse input images with more pixels than this")
     seed: int = cfg_field(0, help="random seed (jitter, random weights)")
-    device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
+    device: str = cfg_field("auto", help="auto|cpu|cuda|mps (auto: CUDA, then MPS, then CPU)")
     channels_last: bool = cfg_field(True, help="channels-last convolutions (~1.3x faster per step on CPU; results "
                                                "equal up to float rounding)")
 
     def __post_init__(self) -> None:
-        check_positive("octaves", self.octaves)
-        if isinstance(self.octaves, bool) or not isinstance(self.octaves, int):
-            raise ConfigError(f"--octaves must be a whole number (got {self.octaves})")
+        check_int("octaves", self.octaves, 1)
         check_positive("octave_scale", self.octave_scale)
-        check_non_negative("steps", self.steps)
+        check_int("steps_per_octave", self.steps_per_octave, 0)
         check_positive("step_size", self.step_size)
         check_positive("max_loss", self.max_loss, allow_none=True)
         for name in ("border", "jitter", "tile_size", "tile_margin"):
@@ -72,8 +70,11 @@ class DreamResult:
     image: torch.Tensor
     losses: list[float]
     octave_images: list[torch.Tensor]
-    out_dir: Path | None
+    out_dir: Path | None  # the folder of the figures and metadata (None with write=False)
     seconds: float
+    notes: list[str] = field(default_factory=list)  # why octaves ended early (--max-loss, Ctrl-C / SIGTERM)
+    path: Path | None = None  # the dream image written: --output FILE, else OUT/dream.png
+    interrupted: bool = False  # stopped by SIGINT / SIGTERM; what was done is written
 
 
 def zoom(x: torch.Tensor, shape) -> torch.Tensor:
@@ -102,9 +103,13 @@ def gradient(net: FeatureNetwork, x: torch.Tensor, obj: Objective, cfg: DreamCon
     return full_gradient(net, x, obj)
 
 
-def gradient_ascent(net: FeatureNetwork, x: torch.Tensor, obj: Objective, cfg: DreamConfig,
-                    gen: torch.Generator, losses: list[float], bar=None) -> torch.Tensor:
-    for _ in range(cfg.steps):
+def gradient_ascent(net: FeatureNetwork, x: torch.Tensor, obj: Objective, cfg: DreamConfig, gen: torch.Generator,
+                    losses: list[float], bar: Progress | None = None,
+                    stop: StopRequest | None = None) -> tuple[torch.Tensor, str | None]:
+    """One octave's steps; returns the image and why it ended early (None when it ran all its steps)."""
+    for i in range(cfg.steps_per_octave):
+        if stop is not None and stop.requested:
+            return x, f"stopped by {stop.signal} after {len(losses)} steps"
         dy = dx = 0
         if cfg.jitter:
             dy, dx = (int(v) for v in torch.randint(-cfg.jitter, cfg.jitter + 1, (2,), generator=gen))
@@ -114,26 +119,37 @@ def gradient_ascent(net: FeatureNetwork, x: torch.Tensor, obj: Objective, cfg: D
             x, grad = torch.roll(x, (-dy, -dx), dims=(-2, -1)), torch.roll(grad, (-dy, -dx), dims=(-2, -1))
         losses.append(loss)
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4g}")
+            bar.update(loss=loss)
         if cfg.max_loss is not None and loss > cfg.max_loss:
-            break
+            return x, (f"--max-loss {cfg.max_loss:g} reached at step {i + 1} of {cfg.steps_per_octave} "
+                       f"(loss {loss:.4g})")
         x = x + cfg.step_size * normalize_gradient(grad)
-    return x
+    return x, None
 
 
 def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = None, *, out: str | Path | None = None,
-              net: FeatureNetwork | None = None, progress: bool = True, write: bool = True) -> DreamResult:
-    """Dream on ``image`` (a path or a ``(1, C, H, W)`` [0, 1] tensor); writes ``out`` unless ``write=False``."""
+              output: str | Path | None = None, net: FeatureNetwork | None = None, progress: bool = True,
+              write: bool = True) -> DreamResult:
+    """Dream on ``image`` (a path or a ``(1, C, H, W)`` [0, 1] tensor).
+
+    Writes ``out/`` (dream.png, octaves.png, loss.png, metadata.json; default ``runs/dream/<image>-<time>``) unless
+    ``write=False``; ``output`` puts the dream image at exactly that file (the figures still go to ``out``). Both are
+    checked before any work. Ctrl-C / SIGTERM stop after the current step and write what is done.
+    """
     cfg = config or DreamConfig()
     t0 = time.perf_counter()
     weights = parse_layer_weights(cfg.layers)
+    source = "tensor" if isinstance(image, torch.Tensor) else str(image)
+    out_dir = image_path = None
+    if write:  # outputs first: a bad path fails before the work, not after it
+        image_path = output_file(output)
+        out_dir = output_folder(out, kind="dream", stem=Path(source).stem or "image")
     device = resolve_device(cfg.device)
-    # images first: a bad file fails before the network is built
+    # images next: a bad file fails before the network is built
     if isinstance(image, torch.Tensor):
-        original, source = image.detach().float(), "tensor"
+        original = image.detach().float()
     else:
-        original, source = load_input_image(image, size=cfg.size, max_pixels=cfg.max_pixels), str(image)
+        original = load_input_image(image, size=cfg.size, max_pixels=cfg.max_pixels)
     guide = None
     if cfg.guide:
         guide = load_input_image(cfg.guide, size=cfg.size or max(original.shape[-2:]), max_pixels=cfg.max_pixels)
@@ -142,6 +158,11 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
     weights = {net.resolve(k): v for k, v in weights.items() if v > 0}
     # nothing after the deepest used layer is ever run; frozen BatchNorms are folded into their convolutions
     net = net.truncated(list(weights)).fold_batchnorm().to(device)
+    shapes = octave_shapes(*original.shape[-2:], cfg.octaves, cfg.octave_scale)
+    check_image_fits(net, *shapes[0], what="the smallest octave" if cfg.octaves > 1 else "the image",
+                     hint="use a larger image or --size" + (", or fewer --octaves" if cfg.octaves > 1 else ""))
+    if guide is not None:
+        check_image_fits(net, *guide.shape[-2:], what="the guide image", hint="use a larger guide image")
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     original = _to_channels(original, net.in_channels).to(device)
@@ -154,33 +175,37 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
 
     gen = torch.Generator().manual_seed(cfg.seed)
     x_orig = net.normalize(original)  # the seeds dream in the network's input space (Inception: [-1, 1])
-    shapes = octave_shapes(*x_orig.shape[-2:], cfg.octaves, cfg.octave_scale)
     losses: list[float] = []
     octave_images: list[torch.Tensor] = []
     marks: list[int] = []
+    notes: list[str] = []
     x = zoom(x_orig, shapes[0])
     shrunk_original = x.clone()
-    bar = _progress(cfg.steps * len(shapes), progress)
-    for shape in shapes:
-        x = zoom(x, shape)
-        if cfg.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        x = gradient_ascent(net, x, obj, cfg, gen, losses, bar)
-        # re-inject the detail lost when the original was shrunk to the smallest octave
-        lost_detail = zoom(x_orig, shape) - zoom(shrunk_original, shape)
-        x = x + lost_detail
-        shrunk_original = zoom(x_orig, shape)
-        octave_images.append(net.denormalize(x).clamp(0, 1).detach().cpu())
-        marks.append(len(losses))
-    if bar is not None:
-        bar.close()
+    bar = Progress(cfg.steps_per_octave * len(shapes), "dream", "step", progress)
+    with graceful_stop("the dream") as stop:
+        for k, shape in enumerate(shapes):
+            if stop.requested:
+                break
+            x = zoom(x, shape)
+            if cfg.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            x, why = gradient_ascent(net, x, obj, cfg, gen, losses, bar, stop)
+            if why:
+                notes.append(f"octave {k + 1} ({shape[1]}x{shape[0]}): {why}")
+            # re-inject the detail lost when the original was shrunk to the smallest octave
+            lost_detail = zoom(x_orig, shape) - zoom(shrunk_original, shape)
+            x = x + lost_detail
+            shrunk_original = zoom(x_orig, shape)
+            octave_images.append(net.denormalize(x).clamp(0, 1).detach().cpu())
+            marks.append(len(losses))
+    bar.close()
     result_img = net.denormalize(x).clamp(0, 1).detach().cpu().contiguous()
     seconds = time.perf_counter() - t0
-    out_dir = None
     if write:
-        out_dir = Path(out) if out else default_out_dir("dream", Path(source).stem or "image")
-        _write(out_dir, result_img, octave_images, losses, marks[:-1], cfg, net, source, seconds, shapes)
-    return DreamResult(result_img, losses, octave_images, out_dir, seconds)
+        image_path = image_path or out_dir / "dream.png"
+        _write(out_dir, image_path, result_img, octave_images, losses, marks[:-1], cfg, net, source, seconds,
+               shapes, notes, stop.requested)
+    return DreamResult(result_img, losses, octave_images, out_dir, seconds, notes, image_path, stop.requested)
 
 
 def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
@@ -192,23 +217,21 @@ def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
     return x
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm
-    return tqdm(total=total, desc="dream", unit="step", leave=False)
-
-
-def _write(out_dir: Path, image, octave_images, losses, marks, cfg, net, source, seconds, shapes) -> None:
+def _write(out_dir: Path, image_path: Path, image, octave_images, losses, marks, cfg, net, source, seconds, shapes,
+           notes, interrupted) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_image(image, out_dir / "dream.png")
+    image_path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(image, image_path)
     final = image.shape[-2:]
-    save_row_figure([resize(o, final) for o in octave_images],
-                    [f"octave {i + 1}: {s[1]}x{s[0]}" for i, s in enumerate(shapes)], out_dir / "octaves.png")
+    if octave_images:
+        save_row_figure([resize(o, final) for o in octave_images],
+                        [f"octave {i + 1}: {s[1]}x{s[0]}" for i, s in zip(range(len(octave_images)), shapes)],
+                        out_dir / "octaves.png")
     if losses:
         save_loss_curve(losses, out_dir / "loss.png", title="DeepDream objective (octaves split by dashes)",
                         marks=marks)
-    write_metadata(out_dir, {"kind": "deepdream", "input": source, "config": to_dict(cfg),
+    write_metadata(out_dir, {"kind": "deepdream", "input": source, "image": str(image_path), "config": to_dict(cfg),
                              "weights": net.weights_info.to_dict(), "model": net.model_name,
                              "layers": parse_layer_weights(cfg.layers), "octave_shapes": shapes, "losses": losses,
-                             "final_loss": losses[-1] if losses else None, "seconds": round(seconds, 3)})
+                             "final_loss": losses[-1] if losses else None, "notes": notes,
+                             "interrupted": interrupted, "seconds": round(seconds, 3)})

@@ -1,7 +1,7 @@
 """Objectives of image optimisation through a trained convnet (pure functions, unit-tested on numbers).
 
 Each layer objective is written as a *per-position score map* plus a normaliser, so the same code gives the
-whole-image loss and the exact sum of per-tile losses (see :mod:`genlab.dream.tiling`).
+whole-image loss and the exact sum of per-tile losses (see :mod:`genlab.imageopt.tiling`).
 """
 
 from __future__ import annotations

@@ -19,14 +19,15 @@ from typing import Literal
 
 import torch
 
-from ..core.config import cfg_field, check_choice, check_non_negative, check_positive, to_dict
+from ..core.config import cfg_field, check_choice, check_int, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
-from ..features.output import (check_size, default_out_dir, load_input_image, resize, save_image, save_loss_curve,
-                               save_row_figure, write_metadata)
-from .losses import (content_loss, gram_matrix, match_luminance, rgb_to_yiq, style_loss, total_variation_loss,
+from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
+                               write_metadata)
+from .common import Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder
+from .style_losses import (content_loss, gram_matrix, match_luminance, rgb_to_yiq, style_loss, total_variation_loss,
                      yiq_to_rgb)
 
 BOOK_STYLE_LAYERS = "block1_conv1:0.2,block2_conv1:0.2,block3_conv1:0.2,block4_conv1:0.2,block5_conv1:0.2"
@@ -46,12 +47,13 @@ class StyleConfig:
     lr: float = cfg_field(0.02, help="Adam learning rate (pixels in [0, 1]); L-BFGS uses 1 with a line search")
     init: Literal["content", "noise"] = cfg_field("content", help="start from the content image or from noise")
     preserve_color: bool = cfg_field(False, help="transfer luminance only and keep the content's colours")
-    scales: int = cfg_field(1, help="coarse-to-fine: optimise at size/2**k, ..., size, each for --steps")
+    scales: int = cfg_field(1, help="coarse-to-fine: optimise at size/2**k, ..., size, each for --evaluations")
     size: int = cfg_field(256, help="longer side of the result in pixels")
-    steps: int = cfg_field(300, help="loss evaluations (forward+backward passes) per scale")
+    evaluations: int = cfg_field(300, help="loss evaluations (forward+backward passes) per scale; L-BFGS makes "
+                                           "one or more per iteration (its line search), Adam exactly one")
     max_pixels: int = cfg_field(DEFAULT_MAX_PIXELS, help="refuse input images with more pixels than this")
     seed: int = cfg_field(0, help="random seed (noise init, random weights)")
-    device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
+    device: str = cfg_field("auto", help="auto|cpu|cuda|mps (auto: CUDA, then MPS, then CPU)")
     channels_last: bool = cfg_field(True, help="channels-last convolutions (faster on CPU)")
 
     def __post_init__(self) -> None:
@@ -63,7 +65,7 @@ class StyleConfig:
         check_positive("scales", self.scales)
         check_size(self.size)
         check_positive("max_pixels", self.max_pixels)
-        check_non_negative("steps", self.steps)
+        check_int("evaluations", self.evaluations, 0)
         parse_layer_weights(self.style_layers, what="--style-layers")
         if self.style_blend is not None:
             blend_weights(self.style_blend, None)
@@ -93,6 +95,8 @@ class StyleResult:
     final_loss: float
     out_dir: Path | None
     seconds: float
+    path: Path | None = None  # the result image written: --output FILE, else OUT/result.png
+    interrupted: bool = False  # stopped by SIGINT / SIGTERM; the best image so far is written
 
 
 class StyleObjective:
@@ -136,16 +140,18 @@ class _BudgetSpent(Exception):
 
 
 def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, losses: list[float],
-             bar=None) -> torch.Tensor:
-    """Exactly ``cfg.steps`` loss evaluations of L-BFGS (strong-Wolfe line search) or Adam on the pixels; returns
-    the best image evaluated (a line search's last trial point may be worse than its start)."""
+             bar: Progress | None = None, stop: StopRequest | None = None) -> torch.Tensor:
+    """Exactly ``cfg.evaluations`` loss evaluations of L-BFGS (strong-Wolfe line search) or Adam on the pixels
+    (fewer when ``stop`` is requested); returns the best image evaluated (a line search's last trial point may be
+    worse than its start)."""
     x = start.detach().clone().requires_grad_(True)
     best = {"loss": float("inf"), "x": x.detach().clone()}
-    if cfg.steps == 0:
+    budget = cfg.evaluations
+    if budget == 0:
         return best["x"]
 
     def closure() -> torch.Tensor:
-        if len(losses) - first >= cfg.steps:
+        if len(losses) - first >= budget or (stop is not None and stop.requested):
             raise _BudgetSpent
         opt.zero_grad(set_to_none=True)
         loss = objective(x)["loss"]
@@ -155,16 +161,15 @@ def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, l
         if value < best["loss"]:
             best["loss"], best["x"] = value, x.detach().clone()
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{value:.4g}")
+            bar.update(loss=value)
         return loss
 
     first = len(losses)
     if cfg.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=cfg.steps, max_eval=10 * cfg.steps, history_size=50,
+        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=budget, max_eval=10 * budget, history_size=50,
                                 tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")
         try:
-            while len(losses) - first < cfg.steps:  # L-BFGS may stop early on a flat spot: restart it
+            while len(losses) - first < budget:  # L-BFGS may stop early on a flat spot: restart it
                 before = len(losses)
                 opt.step(closure)
                 if len(losses) == before:
@@ -173,8 +178,11 @@ def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, l
             pass
     else:
         opt = torch.optim.Adam([x], lr=cfg.lr)
-        for _ in range(cfg.steps):
-            opt.step(closure)
+        try:
+            for _ in range(budget):
+                opt.step(closure)
+        except _BudgetSpent:
+            pass
     return best["x"]
 
 
@@ -188,13 +196,24 @@ def _load_net(cfg: StyleConfig, device: torch.device) -> FeatureNetwork:
 
 def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Path | torch.Tensor],
                    config: StyleConfig | None = None, *, out: str | Path | None = None,
-                   net: FeatureNetwork | None = None, progress: bool = True, write: bool = True) -> StyleResult:
-    """Render ``content`` in the style of ``styles`` (paths or ``(1, 3, H, W)`` [0, 1] tensors)."""
+                   output: str | Path | None = None, net: FeatureNetwork | None = None, progress: bool = True,
+                   write: bool = True) -> StyleResult:
+    """Render ``content`` in the style of ``styles`` (paths or ``(1, 3, H, W)`` [0, 1] tensors).
+
+    Writes ``out/`` (result.png, figure.png: content | styles | result, loss.png, metadata.json; default
+    ``runs/style/<content>-<time>``) unless ``write=False``; ``output`` names the result image's file. Both are
+    checked before any work; Ctrl-C / SIGTERM stop after the current evaluation and write the best image so far.
+    """
     cfg = config or StyleConfig()
     if not styles:
         raise ConfigError("give at least one style image")
     blend = blend_weights(cfg.style_blend, len(styles))
     t0 = time.perf_counter()
+    out_dir = image_path = None
+    if write:  # outputs first: a bad path fails before the work
+        image_path = output_file(output)
+        stem = Path(content).stem if not isinstance(content, torch.Tensor) else "image"
+        out_dir = output_folder(out, kind="style", stem=stem)
     device = resolve_device(cfg.device)
     content_img = _as_image(content, cfg).to(device)  # images first: a bad file fails before the network is built
     style_imgs = [_as_image(s, cfg).to(device) for s in styles]
@@ -202,6 +221,12 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
     net = net.truncated(_layers(cfg))  # nothing after the deepest used layer (block5_conv2) is ever run
     if net.in_channels != 3:
         raise ConfigError("style transfer needs an RGB feature network (vgg16, vgg19, googlenet, inception_v3)")
+    coarse = 2 ** (cfg.scales - 1)
+    hint = "use a larger image or --size" + (", or fewer --scales" if cfg.scales > 1 else "")
+    for what, img in (("the content image", content_img), *((f"style image {i + 1}", s) for i, s in
+                                                           enumerate(style_imgs))):
+        h, w = (max(1, round(d / coarse)) for d in img.shape[-2:])
+        check_image_fits(net, h, w, what=what + (" at the coarsest scale" if coarse > 1 else ""), hint=hint)
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     if cfg.preserve_color:
@@ -215,39 +240,37 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
     gen = torch.Generator().manual_seed(cfg.seed)
     losses: list[float] = []
     marks: list[int] = []
-    bar = None
-    if progress and cfg.steps:
-        from tqdm import tqdm
-        bar = tqdm(total=cfg.steps * cfg.scales, desc="style", unit="eval", leave=False)
+    bar = Progress(cfg.evaluations * cfg.scales, "style", "eval", progress)
     x = None
     final = {}
-    for k in reversed(range(cfg.scales)):
-        shape = [max(1, round(s / 2**k)) for s in content_work.shape[-2:]]
-        c_k = resize(content_work, shape)
-        s_k = [resize(s, [max(1, round(d / 2**k)) for d in s.shape[-2:]]) for s in style_work]
-        objective = StyleObjective(net, cfg, c_k, s_k, blend)
-        if x is None:
-            x = c_k if cfg.init == "content" else torch.rand(c_k.shape, generator=gen).to(device)
-        else:
-            x = resize(x, shape)  # coarse-to-fine: the coarse result starts the finer scale
-        x = optimise(objective, x, cfg, losses, bar)
-        marks.append(len(losses))
-        with torch.no_grad():
-            final = {k2: float(v) for k2, v in objective(x).items()}
-    if bar is not None:
-        bar.close()
+    with graceful_stop("the style transfer") as stop:
+        for k in reversed(range(cfg.scales)):
+            shape = [max(1, round(s / 2**k)) for s in content_work.shape[-2:]]
+            c_k = resize(content_work, shape)
+            s_k = [resize(s, [max(1, round(d / 2**k)) for d in s.shape[-2:]]) for s in style_work]
+            objective = StyleObjective(net, cfg, c_k, s_k, blend)
+            if x is None:
+                x = c_k if cfg.init == "content" else torch.rand(c_k.shape, generator=gen).to(device)
+            else:
+                x = resize(x, shape)  # coarse-to-fine: the coarse result starts the finer scale
+            x = optimise(objective, x, cfg, losses, bar, stop)
+            marks.append(len(losses))
+            with torch.no_grad():
+                final = {k2: float(v) for k2, v in objective(x).items()}
+            if stop.requested:
+                break
+    bar.close()
     result = x.clamp(0, 1)
     if cfg.preserve_color:
-        yiq = rgb_to_yiq(content_img)
+        yiq = rgb_to_yiq(resize(content_img, result.shape[-2:]))
         result = yiq_to_rgb(torch.cat([result.mean(dim=1, keepdim=True), yiq[:, 1:]], dim=1)).clamp(0, 1)
     result = result.detach().cpu().contiguous()
     seconds = time.perf_counter() - t0
-    out_dir = None
     if write:
-        stem = Path(content).stem if not isinstance(content, torch.Tensor) else "image"
-        out_dir = Path(out) if out else default_out_dir("style", stem)
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_image(result, out_dir / "result.png")
+        image_path = image_path or out_dir / "result.png"
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(result, image_path)
         save_row_figure([content_img, *style_imgs, result], ["content", *[f"style {i + 1} ({w:.2f})" for i, w in
                         enumerate(blend)], "result"], out_dir / "figure.png")
         if losses:
@@ -255,8 +278,9 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
         write_metadata(out_dir, {
             "kind": "style", "content": _name(content), "styles": [_name(s) for s in styles], "blend": blend,
             "config": to_dict(cfg), "model": net.model_name, "weights": net.weights_info.to_dict(),
-            "final": final, "losses": losses, "seconds": round(seconds, 3)})
-    return StyleResult(result, losses, final.get("loss", float("nan")), out_dir, seconds)
+            "image": str(image_path), "final": final, "losses": losses, "interrupted": stop.requested,
+            "seconds": round(seconds, 3)})
+    return StyleResult(result, losses, final.get("loss", float("nan")), out_dir, seconds, image_path, stop.requested)
 
 
 def _name(x) -> str:

@@ -7,10 +7,15 @@ import torch.nn.functional as F
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix of feature maps, normalised by their size: ``G[b] = F F^T / (C H W)`` with ``F`` the
-    ``(C, H*W)`` features of image ``b`` (Gatys, Ecker & Bethge 2016, eq. 3). The normalisation makes layers of
-    different sizes comparable and keeps the loss well-scaled (the book divides by ``4 C² N²`` instead, a constant
-    per layer)."""
+    """Gram matrix of feature maps divided by their size: ``G[b] = F F^T / (C H W)`` with ``F`` the ``(C, H*W)``
+    features of image ``b``.
+
+    Gatys, Ecker & Bethge (2016) define the Gram matrix *unnormalised* (eq. 3: ``G = F F^T``) and put the scale in
+    the layer's style loss, ``E_l = sum (G - A)^2 / (4 C^2 M^2)`` with ``M = H W`` (eq. 4). This is the PyTorch
+    tutorial's convention instead: with :func:`style_loss`'s mean over the ``C^2`` entries, a layer's loss is
+    ``sum (G - A)^2 / (C^4 M^2)``, i.e. Gatys' ``E_l`` times ``4 / C^2``. That factor is *not* the same for every
+    layer: at equal layer weights, block1 (C = 64) weighs 64x more relative to block5 (C = 512) than in the paper,
+    so layer weights (and ``style_weight``) from the paper or the book do not carry over unchanged."""
     b, c, h, w = features.shape
     f = features.float().reshape(b, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
@@ -22,8 +27,8 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference between the Gram matrix of ``features`` and a target Gram matrix
-    (Gatys et al. 2016, eq. 4)."""
+    """Mean squared difference between the size-normalised Gram matrix of ``features`` and a target one: Gatys et
+    al. 2016's layer loss ``E_l`` (eq. 4) times ``4 / C^2`` (see :func:`gram_matrix`)."""
     return F.mse_loss(gram_matrix(features), target_gram.float().expand(features.shape[0], -1, -1))
 
 

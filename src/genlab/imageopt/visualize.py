@@ -2,7 +2,9 @@
 
 Regularisers against high-frequency adversarial patterns (Olah et al. 2017, "Feature Visualization"): a random
 roll (jitter) and random rescale every step, a periodic Gaussian blur, and optionally a decorrelated Fourier
-parametrisation (``param="fft"``: the image is the inverse FFT of a spectrum scaled by 1/frequency).
+parametrisation (``param="fft"``: the image is the inverse FFT of a spectrum scaled by 1/frequency). The blur acts
+on the parameters before the sigmoid in both parametrisations: a Gaussian kernel on the pixels, its transfer function
+``exp(-2 pi^2 sigma^2 f^2)`` on the spectrum (the same blur, periodic at the edges).
 
     >>> result = visualize("mixed4", VisualizeConfig(channels="0-15"), out="runs/visualize/mixed4")  # a grid
     >>> result = visualize("logits", VisualizeConfig(channels="130"))    # class visualisation: ImageNet flamingo
@@ -18,12 +20,12 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from ..core.config import cfg_field, check_choice, check_non_negative, check_positive, to_dict
+from ..core.config import cfg_field, check_choice, check_int, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
 from ..features.networks import FeatureNetwork, load_feature_network
-from ..features.output import check_size, default_out_dir, save_loss_curve, write_metadata
-from ..viz.grid import save_image_grid
+from ..features.output import check_size, save_labelled_grid, save_loss_curve, write_metadata
+from .common import Progress, check_image_fits, graceful_stop, output_file, output_folder
 
 
 def parse_channels(text: str) -> list[int]:
@@ -51,7 +53,7 @@ class VisualizeConfig:
     channels: str = cfg_field("0", help="channel(s) to maximise: 5, 0-15 (a grid of the first 16 filters), 1,4,9; "
                                         "on the logits layer these are class indices")
     size: int = cfg_field(128, help="image side in pixels")
-    steps: int = cfg_field(128, help="optimisation steps")
+    iterations: int = cfg_field(128, help="Adam steps on the image parameters")
     lr: float = cfg_field(0.05, help="Adam learning rate")
     param: Literal["pixel", "fft"] = cfg_field("fft", help="pixel, or a decorrelated Fourier parametrisation")
     jitter: int = cfg_field(8, help="random roll of up to N pixels per step (0 = off)")
@@ -59,11 +61,11 @@ class VisualizeConfig:
     blur_every: int = cfg_field(0, help="Gaussian-blur the image every N steps (0 = off)")
     blur_sigma: float = cfg_field(0.5, help="blur strength in pixels")
     seed: int = cfg_field(0, help="random seed (start noise, jitter, random weights)")
-    device: str = cfg_field("cpu", help="auto|cpu|cuda|mps")
+    device: str = cfg_field("auto", help="auto|cpu|cuda|mps (auto: CUDA, then MPS, then CPU)")
 
     def __post_init__(self) -> None:
         check_size(self.size)
-        check_non_negative("steps", self.steps)
+        check_int("iterations", self.iterations, 0)
         check_positive("lr", self.lr)
         check_choice("param", self.param, ("pixel", "fft"))
         for name in ("jitter", "blur_every", "scale"):
@@ -80,6 +82,8 @@ class VisualizeResult:
     objectives: list[float]  # mean objective over the channels, per step
     channels: list[int]
     out_dir: Path | None
+    path: Path | None = None  # the labelled grid written: --output FILE, else OUT/filters.png
+    interrupted: bool = False  # stopped by SIGINT / SIGTERM; the images so far are written
 
 
 class ImageParam(torch.nn.Module):
@@ -93,8 +97,9 @@ class ImageParam(torch.nn.Module):
         else:
             fy = torch.fft.fftfreq(size)[:, None]
             fx = torch.fft.rfftfreq(size)[None, :]
-            freq = torch.sqrt(fx * fx + fy * fy).clamp_min(1.0 / size)
-            self.register_buffer("scale", 1.0 / freq / size)  # flatter, decorrelated optimisation landscape
+            freq = torch.sqrt(fx * fx + fy * fy)  # cycles per pixel
+            self.register_buffer("freq", freq)
+            self.register_buffer("scale", 1.0 / freq.clamp_min(1.0 / size) / size)  # flatter, decorrelated landscape
             shape = (n, channels, size, size // 2 + 1, 2)
             self.p = torch.nn.Parameter(torch.randn(shape, generator=gen) * 0.01)
 
@@ -106,22 +111,36 @@ class ImageParam(torch.nn.Module):
 
     @torch.no_grad()
     def blur(self, sigma: float) -> None:
-        from torchvision.transforms.functional import gaussian_blur
         if self.kind == "pixel":
+            from torchvision.transforms.functional import gaussian_blur
             k = 2 * math.ceil(2 * sigma) + 1
             self.p.copy_(gaussian_blur(self.p, [k, k], [sigma, sigma]))
+        else:  # the Gaussian's Fourier transform multiplies the spectrum (real and imaginary parts alike)
+            self.p.mul_(torch.exp(-2 * math.pi**2 * sigma**2 * self.freq**2)[..., None])
 
 
 def visualize(layer: str, config: VisualizeConfig | None = None, *, out: str | Path | None = None,
-              net: FeatureNetwork | None = None, progress: bool = True, write: bool = True) -> VisualizeResult:
-    """Maximise each of ``config.channels`` of ``layer`` (one image per channel, optimised as one batch)."""
+              output: str | Path | None = None, net: FeatureNetwork | None = None, progress: bool = True,
+              write: bool = True) -> VisualizeResult:
+    """Maximise each of ``config.channels`` of ``layer`` (one image per channel, optimised as one batch).
+
+    Writes ``out/`` (filters.png: the images labelled with their channel numbers, objective.png, metadata.json;
+    default ``runs/visualize/<model>-<layer>-<time>``) unless ``write=False``; ``output`` names the grid's file.
+    """
     cfg = config or VisualizeConfig()
     channels = parse_channels(cfg.channels)
+    out_dir = image_path = None
+    if write:  # outputs first: a bad path fails before the work
+        image_path = output_file(output)
+        out_dir = output_folder(out, kind="visualize", stem=f"{cfg.model}-{layer}".replace("/", "_"))
     device = resolve_device(cfg.device)
     if net is None:
         net = load_feature_network(cfg.model, weights=cfg.weights, layers=[layer], seed=cfg.seed, device=device)
     layer = net.resolve(layer)
     net = net.truncated([layer]).to(device)
+    smallest = min(cfg.size, _scaled_side(cfg, 1.0 - cfg.scale)) if cfg.scale else cfg.size
+    check_image_fits(net, smallest, smallest, what="the image" + (" at its smallest random rescale" if
+                     smallest < cfg.size else ""), hint="use a larger --size")
     with torch.no_grad():
         probe = net(net.normalize(torch.zeros(1, net.in_channels, cfg.size, cfg.size, device=device)), [layer])[layer]
     n_ch = probe.shape[1]
@@ -133,35 +152,43 @@ def visualize(layer: str, config: VisualizeConfig | None = None, *, out: str | P
     opt = torch.optim.Adam(param.parameters(), lr=cfg.lr)
     index = torch.tensor(channels, device=device)
     history: list[float] = []
-    steps = range(cfg.steps)
-    if progress and cfg.steps:
-        from tqdm import tqdm
-        steps = tqdm(steps, desc=f"visualize {layer}", unit="step", leave=False)
-    for step in steps:
-        img = _augment(param(), cfg, gen)
-        act = net(net.normalize(img), [layer])[layer].float()
-        per_image = act[torch.arange(len(channels), device=device), index]  # (N,) or (N, h, w)
-        objective = per_image.reshape(len(channels), -1).mean(dim=1)
-        opt.zero_grad(set_to_none=True)
-        (-objective.sum()).backward()
-        opt.step()
-        history.append(float(objective.detach().mean()))
-        if cfg.blur_every and (step + 1) % cfg.blur_every == 0:
-            param.blur(cfg.blur_sigma)
+    bar = Progress(cfg.iterations, f"visualize {layer}", "step", progress)
+    with graceful_stop("the visualisation") as stop:
+        for step in range(cfg.iterations):
+            if stop.requested:
+                break
+            img = _augment(param(), cfg, gen)
+            act = net(net.normalize(img), [layer])[layer].float()
+            per_image = act[torch.arange(len(channels), device=device), index]  # (N,) or (N, h, w)
+            objective = per_image.reshape(len(channels), -1).mean(dim=1)
+            opt.zero_grad(set_to_none=True)
+            (-objective.sum()).backward()
+            opt.step()
+            history.append(float(objective.detach().mean()))
+            bar.update(objective=history[-1])
+            if cfg.blur_every and (step + 1) % cfg.blur_every == 0:
+                param.blur(cfg.blur_sigma)
+    bar.close()
     with torch.no_grad():
         images = param().detach().cpu()
-    out_dir = None
     if write:
-        out_dir = Path(out) if out else default_out_dir("visualize", f"{net.model_name}-{layer}".replace("/", "_"))
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_image_grid(images, out_dir / "filters.png", nrow=min(8, len(channels)))
+        image_path = image_path or out_dir / "filters.png"
+        image_path.parent.mkdir(parents=True, exist_ok=True)
+        what = "class" if probe.ndim == 2 else "channel"
+        save_labelled_grid(images, [f"{what} {c}" for c in channels], image_path, ncol=min(8, len(channels)),
+                           title=f"{net.model_name} {layer}")
         if history:
             save_loss_curve(history, out_dir / "objective.png", title=f"mean activation of {layer}",
                             ylabel="objective")
         write_metadata(out_dir, {"kind": "visualize", "layer": layer, "channels": channels, "config": to_dict(cfg),
                                  "model": net.model_name, "weights": net.weights_info.to_dict(),
-                                 "objectives": history})
-    return VisualizeResult(images, history, channels, out_dir)
+                                 "image": str(image_path), "objectives": history, "interrupted": stop.requested})
+    return VisualizeResult(images, history, channels, out_dir, image_path, stop.requested)
+
+
+def _scaled_side(cfg: VisualizeConfig, factor: float) -> int:
+    return max(8, round(cfg.size * factor))
 
 
 def _augment(img: torch.Tensor, cfg: VisualizeConfig, gen: torch.Generator) -> torch.Tensor:
@@ -170,6 +197,6 @@ def _augment(img: torch.Tensor, cfg: VisualizeConfig, gen: torch.Generator) -> t
         img = torch.roll(img, (dy, dx), dims=(-2, -1))
     if cfg.scale:
         factor = 1.0 + (float(torch.rand((), generator=gen)) * 2 - 1) * cfg.scale
-        side = max(8, round(cfg.size * factor))
+        side = _scaled_side(cfg, factor)
         img = F.interpolate(img, size=(side, side), mode="bilinear", align_corners=False)
     return img

@@ -1,12 +1,15 @@
-"""Neural style transfer: Gatys et al. (optimise pixels) and Johnson et al. (a fast feed-forward network).
+"""Neural style transfer (an alias: the code lives in :mod:`genlab.imageopt`): Gatys et al. (optimise pixels) and
+Johnson et al. (a fast feed-forward network: ``train`` / ``apply``, as ``genlab style train`` / ``apply``).
 
-    >>> from genlab.style import StyleConfig, style_transfer, FastStyleConfig, train_fast, apply_fast
+    >>> from genlab.style import StyleConfig, style_transfer, StyleLossConfig, train, apply
     >>> style_transfer("photo.jpg", ["starry.jpg"], StyleConfig(weights="imagenet"), out="runs/style/photo")
 """
 
-from .fast import FastStyleConfig, FastStyleNet, apply_fast, train_fast
-from .gatys import StyleConfig, StyleObjective, StyleResult, style_transfer
-from .losses import content_loss, gram_matrix, style_loss, total_variation_loss
+from ..imageopt.fast_style import (FastStyleConfig, FastStyleNet, FastStyleTrainer, StyleLossConfig, apply,
+                                   apply_fast, train, train_fast)
+from ..imageopt.gatys import StyleConfig, StyleObjective, StyleResult, style_transfer
+from ..imageopt.style_losses import content_loss, gram_matrix, style_loss, total_variation_loss
 
-__all__ = ["FastStyleConfig", "FastStyleNet", "StyleConfig", "StyleObjective", "StyleResult", "apply_fast",
-           "content_loss", "gram_matrix", "style_loss", "style_transfer", "total_variation_loss", "train_fast"]
+__all__ = ["FastStyleConfig", "FastStyleNet", "FastStyleTrainer", "StyleConfig", "StyleLossConfig", "StyleObjective",
+           "StyleResult", "apply", "apply_fast", "content_loss", "gram_matrix", "style_loss", "style_transfer",
+           "total_variation_loss", "train", "train_fast"]
