@@ -87,7 +87,8 @@ def test_two_real_trainings_into_the_same_out(tmp_path):
     """Trial #1: the second process must not clobber the first; it fails at once with one line."""
     out = tmp_path / "run"
     first = subprocess.Popen([sys.executable, str(SCRIPT), str(out), "--max-steps", "100000", "--delay", "0.05",
-                              "--checkpoint-every", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                              "--checkpoint-every", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=ENV)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and len(read_metrics(out)) < 2:

@@ -40,6 +40,7 @@ def test_a_signal_to_a_real_training_saves_a_checkpoint_and_resume_continues(tmp
     match = re.fullmatch(rf"genlab: stopped: {re.escape(words)} at step (\d+); checkpoint saved to (\S+); "
                          r"continue with --resume", last)
     assert match, err
+    assert ("SIGTERM: finishing this step" if sig == signal.SIGTERM else "interrupt: finishing this step") in err
     step = int(match.group(1))
     assert step >= 3 and latest_checkpoint(out).name == f"step_{step:08d}"
     resumed = subprocess.run([sys.executable, str(SCRIPT), str(out), "--max-steps", str(step + 3), "--resume"],

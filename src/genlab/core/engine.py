@@ -9,8 +9,9 @@ with several optimisers sets ``wrap_ddp = False`` and calls :meth:`Trainer.avera
 
 Families give it a :class:`~genlab.core.model.GenlabModel` whose ``forward(*batch)`` returns a dict with a scalar
 ``"loss"`` (plus any other scalars to log). A family with an unusual step (a GAN's two optimisers) subclasses
-:class:`Trainer` and overrides :meth:`Trainer.build_optimizers` and :meth:`Trainer.training_step`; state of its own (a GAN's loss
-history, an image pool) survives a resume through :meth:`Trainer.extra_state` / :meth:`Trainer.load_extra_state`.
+:class:`Trainer` and overrides :meth:`Trainer.build_optimizers` and :meth:`Trainer.training_step`; state of its own
+(a GAN's loss history, an image pool) survives a resume through :meth:`Trainer.extra_state` and
+:meth:`Trainer.load_extra_state`.
 """
 
 from __future__ import annotations
@@ -540,7 +541,11 @@ class Trainer:
             self._write_run_config()
         self.logger = MetricsLogger(self.run_dir, enabled=self.dist.is_main, tensorboard=cfg.tensorboard,
                                     start_step=self.step)
-        stop_message = "interrupt: finishing this step and saving a checkpoint (Ctrl-C again to abort)"
+        def stop_message(signum: int) -> str:
+            if signum == signal.SIGINT:
+                return "interrupt: finishing this step and saving a checkpoint (Ctrl-C again to abort)"
+            return f"{signal.Signals(signum).name}: finishing this step and saving a checkpoint"
+
         try:
             with graceful_stop(message=stop_message if self.dist.is_main else None) as self._stop:
                 return self._loop(sampler, steps_per_epoch, total, start)

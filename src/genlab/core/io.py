@@ -1,9 +1,9 @@
 """Atomic file writes: a reader (or a crash) never sees a half-written file.
 
 Every file genlab writes that a later run relies on (checkpoints, configs, images, JSON, the rewrite of
-``metrics.jsonl`` on resume) goes through :func:`atomic_write` (appending a line to ``metrics.jsonl`` does not: a line
-cut by a kill is skipped when it is read back): write to a temporary file in the same folder, flush and fsync, then ``os.replace`` it over the
-target. ``os.replace`` is atomic on POSIX and Windows, so after a ``kill -9`` the target is either the old file or the
+``metrics.jsonl`` on resume) goes through :func:`atomic_write`: write to a temporary file in the same folder, flush
+and fsync, then ``os.replace`` it over the target (appending a line to ``metrics.jsonl`` does not: a line cut by a kill
+is skipped when the file is read back). ``os.replace`` is atomic on POSIX and Windows, so after a ``kill -9`` the target is either the old file or the
 new one, never a mix. The file gets the mode any other new file would (``0o666 & ~umask``), not mkstemp's 0600.
 """
 

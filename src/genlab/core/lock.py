@@ -37,6 +37,8 @@ def _start_ticks(pid: int) -> int | None:
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there; never call a Windows lock stale by itself
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

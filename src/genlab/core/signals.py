@@ -18,7 +18,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .errors import GenlabError
 
@@ -65,9 +65,10 @@ class StopRequest:
 
 
 @contextlib.contextmanager
-def graceful_stop(*, message: str | None = "interrupt: finishing this step (Ctrl-C again to abort)"
-                  ) -> Iterator[StopRequest]:
-    """Within the block, the first SIGINT/SIGTERM sets the yielded flag (and prints ``message`` on stderr, once).
+def graceful_stop(*, message: str | Callable[[int], str] | None = "interrupt: finishing this step (Ctrl-C again "
+                                                                  "to abort)") -> Iterator[StopRequest]:
+    """Within the block, the first SIGINT/SIGTERM sets the yielded flag (and prints ``message`` on stderr, once;
+    a callable gets the signal number and returns the text).
 
     A second SIGINT raises ``KeyboardInterrupt`` (abort); a second SIGTERM exits with 143 at once. The previous
     handlers are restored when the block ends. Off the main thread (where Python cannot install handlers) the flag
@@ -81,8 +82,9 @@ def graceful_stop(*, message: str | None = "interrupt: finishing this step (Ctrl
                 raise KeyboardInterrupt
             raise SystemExit(128 + signum)
         stop.request(signum)
-        if message:
-            print(("\n" if signum == signal.SIGINT and sys.stderr.isatty() else "") + message, file=sys.stderr,
+        text = message(signum) if callable(message) else message
+        if text:
+            print(("\n" if signum == signal.SIGINT and sys.stderr.isatty() else "") + text, file=sys.stderr,
                   flush=True)
 
     old = {}
