@@ -210,3 +210,16 @@ def test_progress_lines_without_a_terminal_have_no_carriage_returns(tmp_path, ca
     err = capsys.readouterr().err
     assert "\r" not in err
     assert [line.split(" |")[0] for line in err.splitlines() if line.startswith("step ")] == ["step 2/4", "step 4/4"]
+
+
+def test_a_new_optimizer_on_resume_starts_its_state_afresh_and_says_so(tmp_path, capsys):
+    """Adam's saved state loaded into SGD crashed with KeyError('momentum') on the first step."""
+    run = tmp_path / "run"
+    trainer(run, TrainConfig(**BASE)).fit()
+    capsys.readouterr()
+    t = trainer(run, TrainConfig(**{**BASE, "max_steps": 6, "optimizer": "sgd"}))
+    result = t.fit(resume=True)
+    assert (result.step, result.start_step) == (6, 4)
+    assert isinstance(t.optimizers["model"], torch.optim.SGD)
+    assert "optimiser 'model' is now SGD (the checkpoint has Adam): its state (moments, momentum) starts afresh" \
+        in capsys.readouterr().err
