@@ -217,6 +217,32 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class _LogWindow:
+    """Metric sums of the steps since the last log line, with a count per key.
+
+    A key present on some steps only (a GAN's ``g_loss`` with ``n_critic > 1``) is averaged over the steps that had
+    it, not over every step of the window. A window cut short by a stop (Ctrl-C, SIGTERM, ``--max-time``) is logged
+    before the checkpoint is written; the sums themselves are not checkpointed, so a resumed run starts a fresh
+    window (its first log line averages only the steps after the resume).
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+        self.steps = 0
+        self.started = time.time()
+
+    def add(self, out: dict[str, Any]) -> None:
+        for k, v in out.items():
+            if isinstance(v, torch.Tensor) and v.numel() == 1:
+                self.sums[k] = self.sums.get(k, 0) + v.detach().float()
+                self.counts[k] = self.counts.get(k, 0) + 1
+        self.steps += 1
+
+
 class _NonFinite(Exception):
     def __init__(self, value: float, what: str) -> None:
         self.value, self.what = value, what
@@ -611,17 +637,11 @@ class Trainer:
             from tqdm.auto import tqdm
             bar = tqdm(total=total, initial=self.step, desc=f"{self.model.family} train", unit="step",
                        dynamic_ncols=True)
-        # Metric sums of the current log window, with a count per key: a key logged on some steps only (a GAN's
-        # g_loss with n_critic > 1) is averaged over the steps that had it. A window cut by a stop is logged before
-        # the checkpoint; sums are not saved in it (a resume starts a fresh window at the next log step).
-        sums: dict[str, torch.Tensor] = {}
-        counts: dict[str, int] = {}
-        steps_in_window = 0
+        window = _LogWindow()
         last_metrics: dict[str, float] = {}
         eval_metrics: dict[str, float] = {}
         saved_at = -1
         stop_reason = "finished"
-        t_log = time.time()
         collate = getattr(self.train_data, "collate_fn", None)
         try:
             while self.step < total:
@@ -646,15 +666,9 @@ class Trainer:
                         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
                         for sched in self.schedulers.values():
                             sched.step()
-                    for k, v in out.items():
-                        if isinstance(v, torch.Tensor) and v.numel() == 1:
-                            sums[k] = sums.get(k, 0) + v.detach().float()
-                            counts[k] = counts.get(k, 0) + 1
-                    steps_in_window += 1
+                    window.add(out)
                     if self.step % cfg.log_every == 0 or self.step == total:
-                        last_metrics = self._log(sums, counts, steps_in_window, epoch, t_log, start, start_step,
-                                                 total, bar)
-                        sums, counts, steps_in_window, t_log = {}, {}, 0, time.time()
+                        last_metrics = self._log(window, epoch, start, start_step, total, bar)
                     if bar is not None:
                         bar.update(1)
                     if cfg.eval_every and self.step % cfg.eval_every == 0 and self.step < total:
@@ -662,10 +676,8 @@ class Trainer:
                     if cfg.sample_every and self.step % cfg.sample_every == 0 and self.step < total:
                         self._sample()
                     signalled, out_of_time = self._stop_flags(start)
-                    if (signalled or out_of_time) and steps_in_window:
-                        last_metrics = self._log(sums, counts, steps_in_window, epoch, t_log, start, start_step,
-                                                 total, bar)
-                        sums, counts, steps_in_window, t_log = {}, {}, 0, time.time()
+                    if (signalled or out_of_time) and window.steps:  # log the cut window before stopping
+                        last_metrics = self._log(window, epoch, start, start_step, total, bar)
                     if signalled:
                         path = self.save(epoch)
                         signum = self._stop.signum or signal.SIGINT
@@ -705,7 +717,9 @@ class Trainer:
         return TrainResult(self.run_dir, self.step, last_metrics, eval_metrics, seconds, self._last_checkpoint,
                            start_step=start_step, stop_reason=stop_reason)
 
-    def _log(self, sums, counts, steps, epoch, t_log, start, start_step, total, bar) -> dict[str, float]:
+    def _log(self, window: _LogWindow, epoch, start, start_step, total, bar) -> dict[str, float]:
+        sums, counts, steps, t_log = window.sums, window.counts, window.steps, window.started
+        window.reset()
         keys = sorted(sums)
         if keys:
             vec = torch.cat([torch.stack([sums[k].cpu() for k in keys]),
