@@ -101,8 +101,10 @@ def test_two_real_trainings_into_the_same_out(tmp_path):
         assert f"genlab: error: {out} is in use by pid {first.pid} on {socket.gethostname()} since " in second.stderr
         assert first.poll() is None  # the first run goes on, its metrics intact
         n = len(read_metrics(out))
-        time.sleep(0.5)
-        assert len(read_metrics(out)) > n
+        deadline = time.time() + 60
+        while time.time() < deadline and len(read_metrics(out)) <= n + 1:
+            time.sleep(0.1)
+        assert len(read_metrics(out)) > n + 1
     finally:
         first.kill()
         first.communicate()
