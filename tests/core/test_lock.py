@@ -47,9 +47,12 @@ def test_a_lock_held_by_a_live_process_is_one_clear_line(tmp_path):
     try:
         (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
                                                       "time": "2026-12-01 21:00:00", "command": "x"}))
+        with pytest.raises(GenlabError) as early:
+            RunLock.check(tmp_path)  # the probe a slow command can run before its slow part
         with pytest.raises(GenlabError) as e:
             RunLock(tmp_path).acquire()
         msg = str(e.value)
+        assert str(early.value) == msg
         assert msg == (f"{tmp_path} is in use by pid {holder.pid} on {socket.gethostname()} since 2026-12-01 21:00:00; "
                        f"wait for it or choose another --out")
         assert (tmp_path / LOCK_NAME).exists()  # not ours: left alone
@@ -69,8 +72,10 @@ def test_a_stale_lock_of_a_dead_pid_is_taken_over_with_one_line(tmp_path, capsys
     pid = dead_pid()
     (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": pid, "host": socket.gethostname(),
                                                   "time": "2026-12-01 21:00:00", "command": "x"}))
+    RunLock.check(tmp_path)  # stale: no error, nothing taken
     with RunLock(tmp_path):
         assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+        RunLock.check(tmp_path)  # our own lock
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"pid {pid}" in err and "no longer running" in err, err
     assert not (tmp_path / LOCK_NAME).exists()

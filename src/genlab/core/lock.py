@@ -34,6 +34,13 @@ def _start_ticks(pid: int) -> int | None:
         return None
 
 
+def _command_line() -> str:
+    """What this process was started as (``genlab vae train ...``, also for ``python -m genlab``), shortened."""
+    prog = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    name = prog.parent.name if prog.name == "__main__.py" else prog.name
+    return shlex.join([name, *sys.argv[1:]])[:500]
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -61,7 +68,7 @@ class RunLock:
     def __init__(self, run_dir: str | os.PathLike, *, command: str | None = None, wait: float = 1.0) -> None:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / LOCK_NAME
-        self.command = command if command is not None else shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])[:500]
+        self.command = command if command is not None else _command_line()
         self.wait = wait  # how long to wait for a lock file that is being written right now
         self._token = uuid.uuid4().hex
         self._owned = False
@@ -86,6 +93,20 @@ class RunLock:
                 continue
         raise GenlabError(f"{self.run_dir} is in use (its lock {self.path} keeps changing); wait for the other "
                           f"process or choose another --out")
+
+    @classmethod
+    def check(cls, run_dir: str | os.PathLike) -> None:
+        """Raise the "in use" error now if a live process holds ``run_dir`` (takes nothing; a stale lock passes).
+
+        For commands that do slow work before training starts (a GAN's FID reference), so that a second process
+        fails at once rather than after it.
+        """
+        probe = cls(run_dir, wait=0.2)
+        if not probe.path.exists() or probe.path.resolve() in cls._held:
+            return
+        info = probe._read()
+        if info is not None and not probe._is_stale(info):
+            raise GenlabError(probe._in_use_message(info))
 
     def release(self) -> None:
         key = self.path.resolve()
