@@ -171,12 +171,12 @@ def test_extra_state_with_an_unloadable_type_is_refused_when_saving(tmp_path):
 
 @pytest.mark.parametrize("text, seconds", [("90s", 90), ("10m", 600), ("2h", 7200), ("1h30m", 5400),
                                            ("1.5h", 5400), ("45", 45), ("0.25s", 0.25), ("1d", 86400),
-                                           (" 2H ", 7200)])
+                                           (" 2H ", 7200), ("1e+06s", 1e6), ("2m 30s", 150)])
 def test_parse_duration(text, seconds):
     assert engine.parse_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("bad", ["abc", "10x", "-5m", "0s", "", "m", "1h-5m", "nan", "inf", "1e400s"])
+@pytest.mark.parametrize("bad", ["abc", "10x", "-5m", "0s", "", "m", "1h-5m", "nan", "inf", "1e400s", "1 5m"])
 def test_bad_max_time_is_one_line_config_error(bad):
     with pytest.raises(ConfigError) as e:
         TrainConfig(max_time=bad)
