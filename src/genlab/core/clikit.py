@@ -109,16 +109,22 @@ def check_output_file(path: str | os.PathLike, *, flag: str = "--output",
 
 
 def _check_creatable_dir(folder: Path, flag: str, *, of: Path | None = None) -> None:
+    """Create ``folder`` (the output has to go there anyway) and write a probe file in it: the only honest test
+    (``os.access`` says yes to root on /proc)."""
+    import tempfile
+
     what = f"{flag} {of if of is not None else folder}"
     existing = folder
-    while not existing.exists():
-        if existing.parent == existing:
-            break
+    while not existing.exists() and existing.parent != existing:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise ConfigError(f"cannot write {what}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"cannot write {what}: {existing} is not writable")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".genlab-probe-"):
+            pass
+    except OSError as e:
+        raise ConfigError(f"cannot write {what}: {e.strerror or e}; choose another {flag}") from None
 
 
 def resolve_output(args: argparse.Namespace, *, default_dir: str | os.PathLike, filename: str,
@@ -181,6 +187,9 @@ def add_train_command(sub: argparse._SubParsersAction, *, family: str, train: Ca
                                                  "both typed: --max-steps)"),
                             TrainConfig, defaults=shown_defaults, exclude=train_exclude)
     t.add_argument("--out", metavar="DIR", help=out_help or f"run folder (default: runs/{family}/<name>-<time>)")
+    t.add_argument("--config", metavar="FILE", help="read options from a .toml or .json file (keys are the flag "
+                                                    "names with _ or -, flat or under [data]/[model]/[training] "
+                                                    "tables); flags typed on the command line win")
     t.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its newest checkpoint (changed training options are "
                         "applied and recorded; model options cannot change)")
@@ -190,6 +199,11 @@ def add_train_command(sub: argparse._SubParsersAction, *, family: str, train: Ca
             check_output_dir(args.out)
         given = {g.param: given_options(args, g.cls) for g in groups}
         given_train = given_options(args, TrainConfig)
+        if args.config:
+            from_file = read_config_file(args.config, [g.cls for g in groups] + [TrainConfig])
+            given = {g.param: {**{k: v for k, v in from_file.items() if k in _fields(g.cls)}, **given[g.param]}
+                     for g in groups}
+            given_train = {**{k: v for k, v in from_file.items() if k in _fields(TrainConfig)}, **given_train}
         fn = train()
         if args.resume:
             overrides: dict[str, Any] = {}
@@ -208,6 +222,44 @@ def add_train_command(sub: argparse._SubParsersAction, *, family: str, train: Ca
 
     t.set_defaults(func=run)
     return t
+
+
+def _fields(cls: type) -> set[str]:
+    import dataclasses
+
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def read_config_file(path: str | os.PathLike, classes: Sequence[type]) -> dict[str, Any]:
+    """Options from a TOML or JSON file, flat or in tables (``[model]``, ``[training]`` ...), as field -> value.
+
+    Parsed, never executed. Unknown keys are a one-line error naming the valid ones.
+    """
+    import json
+    import tomllib
+
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read --config {path} ({e.strerror or e})") from None
+    try:
+        data = tomllib.loads(text.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--config {path} is not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'} "
+                          f"({' '.join(str(e).split())})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path} must hold a table/object of options")
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        items = value.items() if isinstance(value, dict) else [(key, value)]
+        for k, v in items:
+            flat[str(k).replace("-", "_")] = tuple(v) if isinstance(v, list) else v
+    valid = set().union(*(_fields(c) for c in classes))
+    unknown = sorted(set(flat) - valid)
+    if unknown:
+        raise ConfigError(f"--config {path}: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}")
+    return flat
 
 
 def train_config_fields(defaults: dict[str, Any], typed: dict[str, Any]) -> dict[str, Any]:
