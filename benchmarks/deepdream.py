@@ -90,7 +90,8 @@ def run_one(which: str, size: int, steps: int) -> dict:
     if which == "reference":
         losses = reference(net, img, steps)
     else:
-        cfg = DreamConfig(weights="random", max_loss=None, steps=steps, channels_last=which == "genlab")
+        cfg = DreamConfig(weights="random", max_loss=None, steps_per_octave=steps, channels_last=which == "genlab",
+                          device="cpu")
         losses = deepdream(img, cfg, net=net, write=False, progress=False).losses
     seconds = time.perf_counter() - t0
     return {"which": which, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -94,7 +94,7 @@ def run_one(which: str, size: int, steps: int) -> dict:
     torch.manual_seed(0)
     content, style = photos(size)
     channels_last = which != "genlab-nchw"
-    cfg = StyleConfig(weights="random", size=size, steps=steps, channels_last=channels_last)
+    cfg = StyleConfig(weights="random", size=size, evaluations=steps, channels_last=channels_last, device="cpu")
     # The same network (include_top=False: up to block5_pool) for both; builds are not timed. genlab's
     # style_transfer cuts it after block5_conv2 itself.
     net = load_feature_network("vgg19", weights="random", seed=0, layers=["block5_pool"])

@@ -31,24 +31,43 @@ def test_visualize_cli_runs(cli, tmp_path):
 
 @pytest.mark.parametrize("kind", ["cmyk", "rgba", "16bit", "animated", "grey"])
 def test_odd_image_modes_are_converted(cli, tmp_path, kind):
+    """Every mode becomes 40x40 RGB in [0, 1] with the right values: 16-bit scaled by 65535 (not clipped at 255),
+    alpha composited onto white, grey copied to three channels. Zero dream steps hand back the converted input
+    (the octave algebra is the identity then), so dream.png shows exactly what the network was given."""
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+    alpha = rng.integers(0, 255, (40, 40), dtype=np.uint8)
     path = tmp_path / f"img_{kind}.png"
     if kind == "cmyk":
         path = path.with_suffix(".jpg")
-        Image.fromarray(rgb).convert("CMYK").save(path)
+        Image.fromarray(rgb).convert("CMYK").save(path, quality=95)
+        expected, tol = rgb.astype(float), 16  # JPEG is lossy
     elif kind == "rgba":
-        Image.fromarray(np.dstack([rgb, rgb[..., :1]])).save(path)
+        Image.fromarray(np.dstack([rgb, alpha])).save(path)
+        a = alpha[..., None] / 255.0
+        expected, tol = rgb * a + 255 * (1 - a), 1
     elif kind == "16bit":
         Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)).save(path)
+        expected, tol = np.repeat(rgb[..., :1], 3, axis=2).astype(float), 1
     elif kind == "animated":
         path = path.with_suffix(".gif")
         frames = [Image.fromarray(rgb), Image.fromarray(255 - rgb)]
         frames[0].save(path, save_all=True, append_images=frames[1:])
+        expected, tol = rgb.astype(float), 16  # the first frame, through a 256-colour palette
     else:
         Image.fromarray(rgb[..., 0]).save(path)
-    code, out, err = cli("dream", "run", path, *FAST, "--out", tmp_path / "d")
+        expected, tol = np.repeat(rgb[..., :1], 3, axis=2).astype(float), 1
+    fast = [a for a in FAST if a not in ("--size", "32")]
+    code, out, err = cli("dream", "run", path, *fast, "--octaves", "1", "--steps-per-octave", "0",
+                         "--out", tmp_path / "d")
     assert code == 0, err
+    got = np.asarray(Image.open(tmp_path / "d" / "dream.png")).astype(float)
+    assert got.shape == (40, 40, 3)
+    diff = np.abs(got - expected)
+    if tol == 1:
+        assert diff.max() <= 1, diff.max()
+    else:
+        assert diff.mean() < tol, diff.mean()  # measured: 11 (GIF palette; 128 for the 2nd frame), 1.5 (JPEG q95)
 
 
 def _bad_files(tmp_path):

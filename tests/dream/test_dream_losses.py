@@ -60,7 +60,6 @@ def test_tiled_gradient_equals_untiled(vgg_block2, guided):
     activation a tile owns its full context: tiled == untiled up to float rounding, on a non-square image with
     partial edge tiles. Without the margin the tiles' edges see zero padding and the gradients differ."""
     net = vgg_block2
-    torch.set_num_threads(1)
     weights = {"block1_conv2": 0.5, "block2_conv2": 2.0}
     x = net.normalize(random_image(64, seed=1))[..., :56]
     guide = None

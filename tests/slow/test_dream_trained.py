@@ -33,7 +33,7 @@ def test_class_visualisation_is_recognised_by_the_trained_classifier(classifier,
     from genlab.dream import VisualizeConfig, visualize
 
     model, folder = classifier
-    cfg = VisualizeConfig(model=folder, weights="genlab", channels="0-9", size=28, steps=48, jitter=1, scale=0.0,
+    cfg = VisualizeConfig(model=folder, weights="genlab", channels="0-9", size=28, iterations=48, jitter=1, scale=0.0,
                           param="fft", lr=0.2)
     r = visualize("logits", cfg, out=tmp_path / "v", progress=False)
     probs = torch.softmax(model.logits(r.images), dim=1)
@@ -47,8 +47,8 @@ def test_dream_on_a_fashion_image_raises_the_objective(classifier, tmp_path):
 
     _, folder = classifier
     image = load_image_dataset(ImageDataConfig("fashion-mnist"), "test").images[:1].float() / 255
-    cfg = DreamConfig(model=folder, weights="genlab", layers="conv1:1,conv2:2", octaves=2, octave_scale=1.4, steps=20,
-                      step_size=0.02, max_loss=None, border=1)
+    cfg = DreamConfig(model=folder, weights="genlab", layers="conv1:1,conv2:2", octaves=2, octave_scale=1.4,
+                      steps_per_octave=20, step_size=0.02, max_loss=None, border=1, device="cpu")
     r = deepdream(image, cfg, out=tmp_path / "d", progress=False)
     print(f"dream: octave 1 {r.losses[0]:.4g} -> {r.losses[19]:.4g}, octave 2 {r.losses[20]:.4g} -> {r.losses[-1]:.4g}")
     # Measured: 0.54 -> 22.1 in octave 1 (40x), 7.5 -> 51.2 in octave 2 (6.8x).
@@ -61,10 +61,12 @@ import json, resource, sys, torch
 from genlab.dream import DreamConfig, deepdream
 torch.set_num_threads(2)
 x = torch.rand(1, 3, 1500, 2000, generator=torch.Generator().manual_seed(0))
-cfg = DreamConfig(model="vgg16", weights="random", layers="block2_conv2:1", octaves=1, steps=1, max_loss=None,
-                  tile_size=int(sys.argv[1]), tile_margin=16)
-r = deepdream(x, cfg, write=False, progress=False)
-print(json.dumps({"loss": r.losses[0], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+losses = []
+for tile in map(int, sys.argv[1:]):
+    cfg = DreamConfig(model="vgg16", weights="random", layers="block2_conv2:1", octaves=1, steps_per_octave=1,
+                      max_loss=None, tile_size=tile, tile_margin=16, device="cpu")
+    losses.append(deepdream(x, cfg, write=False, progress=False).losses[0])
+print(json.dumps({"losses": losses, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -73,8 +75,11 @@ def test_2000px_tiled_dream_runs_in_bounded_memory():
     ~64 ch x 3 MP x 4 B = 768 MB per block-1 tensor (several of them); with 256-px tiles the process stays small.
     Measured: peak RSS 1.23 GB tiled (torch + VGG16 + the 36 MB image and its gradient); untiled the saved block-1/2
     activations alone would be ~5 GB (estimate, not run: this machine is shared)."""
-    out = subprocess.run([sys.executable, "-c", _BIG, "256"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _BIG, "256", "384"], capture_output=True, text=True, check=True)
     tiled = json.loads(out.stdout.strip().splitlines()[-1])
     print("2000x1500 tiled:", tiled)
     assert tiled["rss_mb"] < 2000, tiled
-    assert tiled["loss"] > 0
+    # two different tilings partition the activations differently; a position counted twice or missed would move
+    # the loss (the 16-px margin covers block2_conv2's receptive field, so both are exact)
+    a, b = tiled["losses"]
+    assert a == pytest.approx(b, rel=1e-5), tiled["losses"]

@@ -19,6 +19,17 @@ from ..core import clikit
 from ..core.config import add_dataclass_arguments, from_dict, given_options
 
 
+def _finish(interrupted: str | None, what: str, path) -> int:
+    """0, or (after a SIGINT / SIGTERM stopped the work and what was done is written) the signal's exit code."""
+    if interrupted:
+        import signal
+
+        from ..core.signals import Interrupted
+        raise Interrupted(f"{what} stopped by {interrupted}; what was done is written to {clikit.show_path(path)}",
+                          signum=signal.Signals[interrupted])
+    return 0
+
+
 def _outputs(p: argparse.ArgumentParser, default: str, what: str) -> None:
     clikit.add_output_arguments(p, default=default, what=what)
     clikit.add_progress_argument(p)
@@ -51,7 +62,7 @@ def _dream(args: argparse.Namespace) -> int:
                *(f"  {note}" for note in r.notes))
     clikit.print_written(r.path, "dream")
     clikit.say(f"  (+ octaves.png, loss.png, metadata.json in {clikit.show_path(r.out_dir)})")
-    return 130 if r.interrupted else 0
+    return _finish(r.interrupted, "the dream", r.path)
 
 
 # ---- visualize -----------------------------------------------------------------------------------------------------
@@ -83,7 +94,7 @@ def _visualize(args: argparse.Namespace) -> int:
                    f"{r.objectives[0]:.4g} -> {r.objectives[-1]:.4g}")
     clikit.print_written(r.path, "filters")
     clikit.say(f"  (+ objective.png, metadata.json in {clikit.show_path(r.out_dir)})")
-    return 130 if r.interrupted else 0
+    return _finish(r.interrupted, "the visualisation", r.path)
 
 
 # ---- features ------------------------------------------------------------------------------------------------------
@@ -178,7 +189,7 @@ def _gatys(args: argparse.Namespace) -> int:
                + (" (stopped early: the best image so far is written)" if r.interrupted else ""))
     clikit.print_written(r.path, "result")
     clikit.say(f"  (+ figure.png, loss.png, metadata.json in {clikit.show_path(r.out_dir)})")
-    return 130 if r.interrupted else 0
+    return _finish(r.interrupted, "the style transfer", r.path)
 
 
 def _apply(args: argparse.Namespace) -> int:

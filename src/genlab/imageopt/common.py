@@ -3,16 +3,13 @@ a terminal and a log file alike, a clean stop on Ctrl-C / SIGTERM, and the small
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..core.clikit import check_output_dir, check_output_file, stderr
 from ..core.errors import ConfigError
+from ..core.signals import StopRequest, graceful_stop  # noqa: F401 - re-exported for the loops here
 from ..features.networks import FeatureNetwork
 from ..features.output import default_out_dir
 
@@ -22,14 +19,43 @@ def output_folder(out: str | Path | None, *, kind: str, stem: str) -> Path:
     ``runs/<kind>/<stem>-<time>``. Called before the work, so a bad path never costs a result."""
     if out is None:
         return default_out_dir(kind, stem)
-    return check_output_dir(out)
+    folder = check_output_dir(out)
+    probe_writable(folder, flag="--out")
+    return folder
 
 
 def output_file(output: str | Path | None) -> Path | None:
     """``--output FILE`` for the one main image (checked now), or None."""
     if output is None:
         return None
-    return check_output_file(output, suffixes=(".png",))
+    path = check_output_file(output, suffixes=(".png",))
+    probe_writable(path.parent if str(path.parent) else Path("."), flag="--output", of=path)
+    return path
+
+
+def probe_writable(folder: Path, *, flag: str, of: Path | None = None) -> None:
+    """Really create (then remove) what is missing of ``folder`` and a file in it: permission bits say nothing to
+    root, and ``/proc/d`` passes ``os.access`` yet cannot be made. Nothing is left behind."""
+    made: list[Path] = []
+    missing = folder
+    while not missing.exists() and missing.parent != missing:
+        made.append(missing)
+        missing = missing.parent
+    try:
+        for d in reversed(made):
+            d.mkdir()
+        import tempfile
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ConfigError(f"cannot write {flag} {of if of is not None else folder}: "
+                          f"{e.strerror or e} ({e.filename or folder})") from None
+    finally:
+        for d in made:  # innermost first
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 # ---- progress ------------------------------------------------------------------------------------------------------
@@ -66,40 +92,10 @@ class Progress:
             self.bar = None
 
 
-# ---- a clean stop --------------------------------------------------------------------------------------------------
+# ---- a clean stop: core.signals.graceful_stop (the first SIGINT / SIGTERM sets a flag the loops check) -----------
 
-class StopRequest:
-    """Set by SIGINT / SIGTERM inside :func:`graceful_stop`; loops finish the step they are in and write what is done."""
-
-    def __init__(self) -> None:
-        self.signal: str | None = None
-
-    @property
-    def requested(self) -> bool:
-        return self.signal is not None
-
-
-@contextlib.contextmanager
-def graceful_stop(what: str) -> Iterator[StopRequest]:
-    """Within the block the first Ctrl-C (or SIGTERM) asks the loop to stop after its current step; a second one
-    interrupts at once. Outside the main thread (no signal handlers there) it does nothing."""
-    stop = StopRequest()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handler(signum, frame) -> None:
-        if stop.requested:
-            raise KeyboardInterrupt
-        stop.signal = signal.Signals(signum).name
-        stderr(f"{stop.signal}: stopping {what} after this step and writing what is done (again to abort)")
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+def stop_message(what: str) -> str:
+    return f"interrupt: stopping {what} after this step and writing what is done (Ctrl-C again to abort)"
 
 
 # ---- image sizes ---------------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
                                write_metadata)
-from .common import Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder
+from .common import (Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder,
+                     stop_message)
 from .dream_losses import dream_score_map, guide_score_map, normalize_gradient
 from .tiling import Objective, full_gradient, tiled_gradient
 
@@ -74,7 +75,7 @@ class DreamResult:
     seconds: float
     notes: list[str] = field(default_factory=list)  # why octaves ended early (--max-loss, Ctrl-C / SIGTERM)
     path: Path | None = None  # the dream image written: --output FILE, else OUT/dream.png
-    interrupted: bool = False  # stopped by SIGINT / SIGTERM; what was done is written
+    interrupted: str | None = None  # "SIGINT" / "SIGTERM" when a signal stopped it; what was done is written
 
 
 def zoom(x: torch.Tensor, shape) -> torch.Tensor:
@@ -108,8 +109,8 @@ def gradient_ascent(net: FeatureNetwork, x: torch.Tensor, obj: Objective, cfg: D
                     stop: StopRequest | None = None) -> tuple[torch.Tensor, str | None]:
     """One octave's steps; returns the image and why it ended early (None when it ran all its steps)."""
     for i in range(cfg.steps_per_octave):
-        if stop is not None and stop.requested:
-            return x, f"stopped by {stop.signal} after {len(losses)} steps"
+        if stop:
+            return x, f"stopped by {stop.name} after {len(losses)} steps"
         dy = dx = 0
         if cfg.jitter:
             dy, dx = (int(v) for v in torch.randint(-cfg.jitter, cfg.jitter + 1, (2,), generator=gen))
@@ -182,16 +183,17 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
     x = zoom(x_orig, shapes[0])
     shrunk_original = x.clone()
     bar = Progress(cfg.steps_per_octave * len(shapes), "dream", "step", progress)
-    with graceful_stop("the dream") as stop:
+    with graceful_stop(message=stop_message("the dream")) as stop:
         for k, shape in enumerate(shapes):
-            if stop.requested:
-                break
             x = zoom(x, shape)
             if cfg.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            x, why = gradient_ascent(net, x, obj, cfg, gen, losses, bar, stop)
-            if why:
-                notes.append(f"octave {k + 1} ({shape[1]}x{shape[0]}): {why}")
+            # once stopped, the remaining octaves take no steps: only the upscaling and the detail re-injection,
+            # so what is written is the partial dream at the full size
+            if not stop:
+                x, why = gradient_ascent(net, x, obj, cfg, gen, losses, bar, stop)
+                if why:
+                    notes.append(f"octave {k + 1} ({shape[1]}x{shape[0]}): {why}")
             # re-inject the detail lost when the original was shrunk to the smallest octave
             lost_detail = zoom(x_orig, shape) - zoom(shrunk_original, shape)
             x = x + lost_detail
@@ -204,8 +206,8 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
     if write:
         image_path = image_path or out_dir / "dream.png"
         _write(out_dir, image_path, result_img, octave_images, losses, marks[:-1], cfg, net, source, seconds,
-               shapes, notes, stop.requested)
-    return DreamResult(result_img, losses, octave_images, out_dir, seconds, notes, image_path, stop.requested)
+               shapes, notes, stop.name or None)
+    return DreamResult(result_img, losses, octave_images, out_dir, seconds, notes, image_path, stop.name or None)
 
 
 def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:

@@ -26,7 +26,8 @@ from ..data.images import DEFAULT_MAX_PIXELS
 from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
                                write_metadata)
-from .common import Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder
+from .common import (Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder,
+                     stop_message)
 from .style_losses import (content_loss, gram_matrix, match_luminance, rgb_to_yiq, style_loss, total_variation_loss,
                      yiq_to_rgb)
 
@@ -96,7 +97,7 @@ class StyleResult:
     out_dir: Path | None
     seconds: float
     path: Path | None = None  # the result image written: --output FILE, else OUT/result.png
-    interrupted: bool = False  # stopped by SIGINT / SIGTERM; the best image so far is written
+    interrupted: str | None = None  # "SIGINT" / "SIGTERM" when a signal stopped it; the best image so far is written
 
 
 class StyleObjective:
@@ -151,7 +152,7 @@ def optimise(objective: StyleObjective, start: torch.Tensor, cfg: StyleConfig, l
         return best["x"]
 
     def closure() -> torch.Tensor:
-        if len(losses) - first >= budget or (stop is not None and stop.requested):
+        if len(losses) - first >= budget or stop:
             raise _BudgetSpent
         opt.zero_grad(set_to_none=True)
         loss = objective(x)["loss"]
@@ -243,7 +244,7 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
     bar = Progress(cfg.evaluations * cfg.scales, "style", "eval", progress)
     x = None
     final = {}
-    with graceful_stop("the style transfer") as stop:
+    with graceful_stop(message=stop_message("the style transfer")) as stop:
         for k in reversed(range(cfg.scales)):
             shape = [max(1, round(s / 2**k)) for s in content_work.shape[-2:]]
             c_k = resize(content_work, shape)
@@ -257,7 +258,7 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
             marks.append(len(losses))
             with torch.no_grad():
                 final = {k2: float(v) for k2, v in objective(x).items()}
-            if stop.requested:
+            if stop:
                 break
     bar.close()
     result = x.clamp(0, 1)
@@ -278,9 +279,9 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
         write_metadata(out_dir, {
             "kind": "style", "content": _name(content), "styles": [_name(s) for s in styles], "blend": blend,
             "config": to_dict(cfg), "model": net.model_name, "weights": net.weights_info.to_dict(),
-            "image": str(image_path), "final": final, "losses": losses, "interrupted": stop.requested,
+            "image": str(image_path), "final": final, "losses": losses, "interrupted": stop.name or None,
             "seconds": round(seconds, 3)})
-    return StyleResult(result, losses, final.get("loss", float("nan")), out_dir, seconds, image_path, stop.requested)
+    return StyleResult(result, losses, final.get("loss", float("nan")), out_dir, seconds, image_path, stop.name or None)
 
 
 def _name(x) -> str:

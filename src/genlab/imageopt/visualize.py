@@ -25,7 +25,7 @@ from ..core.device import resolve_device
 from ..core.errors import ConfigError
 from ..features.networks import FeatureNetwork, load_feature_network
 from ..features.output import check_size, save_labelled_grid, save_loss_curve, write_metadata
-from .common import Progress, check_image_fits, graceful_stop, output_file, output_folder
+from .common import Progress, check_image_fits, graceful_stop, output_file, output_folder, stop_message
 
 
 def parse_channels(text: str) -> list[int]:
@@ -83,7 +83,7 @@ class VisualizeResult:
     channels: list[int]
     out_dir: Path | None
     path: Path | None = None  # the labelled grid written: --output FILE, else OUT/filters.png
-    interrupted: bool = False  # stopped by SIGINT / SIGTERM; the images so far are written
+    interrupted: str | None = None  # "SIGINT" / "SIGTERM" when a signal stopped it; the images so far are written
 
 
 class ImageParam(torch.nn.Module):
@@ -153,9 +153,9 @@ def visualize(layer: str, config: VisualizeConfig | None = None, *, out: str | P
     index = torch.tensor(channels, device=device)
     history: list[float] = []
     bar = Progress(cfg.iterations, f"visualize {layer}", "step", progress)
-    with graceful_stop("the visualisation") as stop:
+    with graceful_stop(message=stop_message("the visualisation")) as stop:
         for step in range(cfg.iterations):
-            if stop.requested:
+            if stop:
                 break
             img = _augment(param(), cfg, gen)
             act = net(net.normalize(img), [layer])[layer].float()
@@ -183,8 +183,8 @@ def visualize(layer: str, config: VisualizeConfig | None = None, *, out: str | P
                             ylabel="objective")
         write_metadata(out_dir, {"kind": "visualize", "layer": layer, "channels": channels, "config": to_dict(cfg),
                                  "model": net.model_name, "weights": net.weights_info.to_dict(),
-                                 "image": str(image_path), "objectives": history, "interrupted": stop.requested})
-    return VisualizeResult(images, history, channels, out_dir, image_path, stop.requested)
+                                 "image": str(image_path), "objectives": history, "interrupted": stop.name or None})
+    return VisualizeResult(images, history, channels, out_dir, image_path, stop.name or None)
 
 
 def _scaled_side(cfg: VisualizeConfig, factor: float) -> int:
