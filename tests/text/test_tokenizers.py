@@ -214,3 +214,30 @@ def test_tokenizer_from_dict_errors() -> None:
     with pytest.raises(DataError) as err:
         tokenizer_from_dict({"kind": "word", "vocab": ["a", UNK]})
     one_line(err, "must start with '<unk>'")
+
+
+# ---------------------------------------------------------------- unseen characters / words: refuse, map or skip
+
+
+def test_char_unknown_map_and_skip() -> None:
+    tok = CharTokenizer.fit("ab c")
+    assert tok.replacement == " "  # a space when the vocabulary has one
+    assert tok.encode("aΩbé", unknown="map") == [tok.stoi["a"], tok.stoi[" "], tok.stoi["b"], tok.stoi[" "]]
+    assert tok.encode("aΩbé", unknown="skip") == [tok.stoi["a"], tok.stoi["b"]]
+    assert tok.count_unknown("aΩbéΩ") == 3 and tok.count_unknown("abc") == 0
+    assert CharTokenizer.fit("xy").replacement == "x"  # otherwise the first character of the vocabulary
+    with pytest.raises(DataError) as err:
+        tok.encode("aΩ", what="corpus o.txt", hint="pass --unknown map or --unknown skip")
+    one_line(err, "corpus o.txt contains 1 character the model never saw: 'Ω'", "pass --unknown map")
+    with pytest.raises(ConfigError) as err:
+        tok.encode("a", unknown="drop")
+    one_line(err, "--unknown", "refuse, map, skip")
+
+
+def test_word_unknown_modes() -> None:
+    tok = WordTokenizer.fit("the cat sat")
+    assert tok.encode("the dog sat") == [tok.stoi["the"], 0, tok.stoi["sat"]]  # map (<unk>) by default
+    assert tok.encode("the dog sat", unknown="skip") == [tok.stoi["the"], tok.stoi["sat"]]
+    with pytest.raises(DataError) as err:
+        tok.encode("the dog sat", what="corpus o.txt", unknown="refuse")
+    one_line(err, "corpus o.txt contains 1 word the model never saw: 'dog'")

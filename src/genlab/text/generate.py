@@ -86,9 +86,11 @@ def generate_ids_reencoding(model: TextModel, prompt_ids: Sequence[int], *, wind
 
 def generate(model: TextModel, prompt: str = "", *, n: int = 1, length: int = 200, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-             stream: Callable[[str], None] | None = None) -> list[str]:
+             stream: Callable[[str], None] | None = None,
+             on_token: Callable[[torch.Tensor], None] | None = None) -> list[str]:
     """``n`` continuations of ``prompt`` (each returned with the prompt in front). ``stream`` receives the text of
-    the first sample piece by piece as it is generated (e.g. ``functools.partial(print, end="", flush=True)``)."""
+    the first sample piece by piece as it is generated (e.g. ``functools.partial(print, end="", flush=True)``);
+    ``on_token`` each step's (n,) new token ids (a progress meter, say)."""
     tok = model.tokenizer
     prompt_ids = _start_ids(model, prompt)
     # Decode prompt + continuation together (word tokenizers put spaces between tokens); without a prompt, the
@@ -96,15 +98,17 @@ def generate(model: TextModel, prompt: str = "", *, n: int = 1, length: int = 20
     # re-decoding the whole sample per token made sampling quadratic in its length.
     head = list(prompt_ids) if prompt else []
 
-    def on_token(token: torch.Tensor) -> None:
+    def streaming(token: torch.Tensor) -> None:
         piece = decoder([int(token[0])])
         if piece:
             stream(piece)  # type: ignore[misc]
+        if on_token is not None:
+            on_token(token)
 
     if stream is not None:
         decoder = tok.decoder()
         decoder(head)
 
     ids = generate_ids(model, prompt_ids, n=n, length=length, temperature=temperature, top_k=top_k, top_p=top_p,
-                       seed=seed, on_token=on_token if stream is not None else None)
+                       seed=seed, on_token=streaming if stream is not None else on_token)
     return [tok.decode(head + row.tolist()) for row in ids]

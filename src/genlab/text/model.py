@@ -26,7 +26,8 @@ from ..core.model import GenlabModel, register_model
 
 @dataclass
 class RNNConfig:
-    block_size: int = cfg_field(128, help="training sequence length (truncated back-propagation through time)")
+    block_size: int = cfg_field(128, help="training window in tokens (each window starts from a zero state: no hidden "
+                                           "state is carried between batches)")
     embedding_dim: int = cfg_field(64, help="token embedding size")
     hidden_size: int = cfg_field(256, help="RNN hidden units per layer")
     num_layers: int = cfg_field(2, help="stacked RNN layers")

@@ -25,6 +25,7 @@ from genlab.core.errors import ConfigError, DataError
 __all__ = [
     "TOKENIZERS",
     "UNK",
+    "UNKNOWN_MODES",
     "CharTokenizer",
     "WordTokenizer",
     "fit_tokenizer",
@@ -92,22 +93,40 @@ class CharTokenizer:
     def vocab_size(self) -> int:
         return len(self.vocab)
 
-    def encode(self, text: str, *, what: str = "prompt") -> list[int]:
-        """Token ids of ``text``; raises :class:`DataError` naming the characters not in the vocabulary.
+    @property
+    def replacement(self) -> str:
+        """What ``encode(..., unknown="map")`` puts for a character the model never saw: a space when the vocabulary
+        has one, else its first character (a character model has no ``<unk>`` token)."""
+        return " " if " " in self.stoi else self.vocab[0]
 
-        ``what`` names the text in that message ("prompt", "text file x.txt", ...).
+    def encode(self, text: str, *, what: str = "prompt", unknown: str = "refuse",
+               hint: str = "remove them") -> list[int]:
+        """Token ids of ``text``. A character not in the vocabulary raises :class:`DataError` naming them
+        (``unknown="refuse"``; ``hint`` ends that message), becomes :attr:`replacement` (``"map"``) or is dropped
+        (``"skip"``). ``what`` names the text in the message ("prompt", "text file x.txt", ...).
         """
+        _check_unknown_mode(unknown)
         stoi = self.stoi
         if not set(text) <= stoi.keys():
-            unknown = list(dict.fromkeys(c for c in text if c not in stoi))  # in order of first appearance
-            listed = ", ".join(repr(c) for c in unknown[:_MAX_LISTED])
-            more = f" and {len(unknown) - _MAX_LISTED} more" if len(unknown) > _MAX_LISTED else ""
-            noun = "character" if len(unknown) == 1 else "characters"
+            if unknown == "map":
+                rep = stoi[self.replacement]
+                return [stoi.get(c, rep) for c in text]
+            if unknown == "skip":
+                return [stoi[c] for c in text if c in stoi]
+            unknown_chars = list(dict.fromkeys(c for c in text if c not in stoi))  # in order of first appearance
+            listed = ", ".join(repr(c) for c in unknown_chars[:_MAX_LISTED])
+            more = f" and {len(unknown_chars) - _MAX_LISTED} more" if len(unknown_chars) > _MAX_LISTED else ""
+            noun = "character" if len(unknown_chars) == 1 else "characters"
             raise DataError(
-                f"{what} contains {len(unknown)} {noun} the model never saw: {listed}{more} "
-                f"(its vocabulary has {self.vocab_size} characters); remove them"
+                f"{what} contains {len(unknown_chars)} {noun} the model never saw: {listed}{more} "
+                f"(its vocabulary has {self.vocab_size} characters); {hint}"
             )
         return [stoi[c] for c in text]
+
+    def count_unknown(self, text: str) -> int:
+        """How many characters of ``text`` are not in the vocabulary."""
+        stoi = self.stoi
+        return sum(c not in stoi for c in text)
 
     def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
         """The text of ``ids`` (a list of ints or a 1-D tensor); exact inverse of :meth:`encode`."""
@@ -186,13 +205,25 @@ class WordTokenizer:
     def vocab_size(self) -> int:
         return len(self.vocab)
 
-    def encode(self, text: str, *, what: str = "prompt") -> list[int]:
-        """Token ids of ``text``; unknown tokens become ``<unk>`` (id 0), never an error (see :meth:`count_unknown`).
-
-        ``what`` is accepted for symmetry with :meth:`CharTokenizer.encode` and not used.
+    def encode(self, text: str, *, what: str = "prompt", unknown: str = "map",
+               hint: str = "pass --unknown map to score them as <unk>") -> list[int]:
+        """Token ids of ``text``. Unknown tokens become ``<unk>`` (id 0, ``unknown="map"``, the default: the model
+        was trained with ``<unk>`` for its rare words), are dropped (``"skip"``) or raise :class:`DataError`
+        (``"refuse"``, naming ``what`` and ending with ``hint``). See :meth:`count_unknown`.
         """
+        _check_unknown_mode(unknown)
         stoi = self.stoi
-        return [stoi.get(t, 0) for t in self.tokenize(text)]
+        tokens = self.tokenize(text)
+        if unknown == "skip":
+            return [stoi[t] for t in tokens if t in stoi]
+        if unknown == "refuse" and not all(t in stoi for t in tokens):
+            words = list(dict.fromkeys(t for t in tokens if t not in stoi))
+            listed = ", ".join(repr(w) for w in words[:_MAX_LISTED])
+            more = f" and {len(words) - _MAX_LISTED} more" if len(words) > _MAX_LISTED else ""
+            noun = "word" if len(words) == 1 else "words"
+            raise DataError(f"{what} contains {len(words)} {noun} the model never saw: {listed}{more} "
+                            f"(its vocabulary has {self.vocab_size} tokens); {hint}")
+        return [stoi.get(t, 0) for t in tokens]
 
     def count_unknown(self, text: str) -> int:
         """How many tokens of ``text`` are not in the vocabulary (so :meth:`encode` maps them to ``<unk>``)."""
@@ -248,6 +279,13 @@ class WordTokenizer:
 
 
 Tokenizer = CharTokenizer | WordTokenizer
+
+UNKNOWN_MODES = ("refuse", "map", "skip")
+
+
+def _check_unknown_mode(mode: Any) -> None:
+    if mode not in UNKNOWN_MODES:
+        raise ConfigError(f"--unknown must be one of {', '.join(UNKNOWN_MODES)} (got {mode!r})")
 
 TOKENIZERS: dict[str, type[CharTokenizer | WordTokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}
 
