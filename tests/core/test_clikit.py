@@ -109,3 +109,14 @@ def test_the_summary_quotes_paths_and_counts_this_invocation(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "trained 50 steps this run (step 100 -> 150)" in out
     assert f"run folder: '{tmp_path / 'my run'}'" in out and "loss 1.0" in out
+
+
+def test_the_summary_says_why_a_run_stopped(capsys, tmp_path):
+    class R:
+        run_dir, step, start_step, seconds, stop_reason = tmp_path, 40, 10, 2.0, "max_time"
+
+    clikit.print_run_summary(R())
+    assert "stopped at the --max-time budget" in capsys.readouterr().out
+    R.stop_reason, R.start_step = "nothing_to_train", 40
+    clikit.print_run_summary(R())
+    assert "nothing trained: the run is already at step 40" in capsys.readouterr().out

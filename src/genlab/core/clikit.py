@@ -280,6 +280,12 @@ def print_run_summary(result: Any, lines: Iterable[str] = (), *, extra: dict[str
     else:
         head = f"trained {result.step} steps in {result.seconds:.1f}s"
     run = Path(result.run_dir)
+    reason = getattr(result, "stop_reason", "finished")
+    if reason == "max_time":
+        head += f"; stopped at the --max-time budget (continue with --out {show_path(run)} --resume)"
+    elif reason == "nothing_to_train":
+        head = f"nothing trained: the run is already at step {result.step}, its target (raise --max-steps or " \
+               f"--epochs with --resume to train longer)"
     out = [head, *lines, f"run folder: {show_path(run)}",
            f"  model:    {show_path(run / 'model.safetensors')} (+ config.json)"]
     entries = {"samples": str(run / "samples"), **(extra or {})}
