@@ -34,7 +34,7 @@ from genlab.core.engine import TrainConfig
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
 from genlab.metrics import iwae_log_likelihood
 from genlab.vae import VAEConfig, evaluate_model, train
-from genlab.vae.train import evaluation_images
+from genlab.vae import evaluation_images
 
 from common import SHARED_DATA, write_results  # benchmarks/common.py
 

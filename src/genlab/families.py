@@ -19,9 +19,9 @@ class Family:
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("vae", "genlab.vae", "genlab.vae.cli:add_parser", "variational autoencoders (MLP / conv, beta-VAE)"),
-    Family("ae", "genlab.ae", "genlab.ae.cli:add_parser", "plain autoencoders (+ latent tools)"),
-    Family("aae", "genlab.aae", "genlab.aae.cli:add_parser", "adversarial autoencoders (normal or mixture prior)"),
+    Family("vae", "genlab.vae", "genlab.latent.cli:add_vae_parser", "variational autoencoders (MLP / conv, beta-VAE)"),
+    Family("ae", "genlab.ae", "genlab.latent.cli:add_ae_parser", "plain autoencoders (+ latent tools)"),
+    Family("aae", "genlab.aae", "genlab.latent.cli:add_aae_parser", "adversarial autoencoders (normal or mixture prior)"),
     Family("gan", "genlab.gan", "genlab.gan.cli:add_parser",
            "GANs: DCGAN with ns / wgan / wgan-gp / hinge losses, FID during training"),
     Family("text", "genlab.text", "genlab.text.cli:add_parser", "text generation: char/word LSTM, GRU and a small GPT"),
@@ -36,10 +36,10 @@ FAMILIES: tuple[Family, ...] = (
 
 # model_type (as saved in config.json) -> "module:Class". Saved names never change, so every old run keeps loading.
 MODEL_TYPES: dict[str, str] = {
-    "vae-mlp": "genlab.vae.model:MLPVAE",
-    "vae-conv": "genlab.vae.model:ConvVAE",
-    "ae": "genlab.ae.model:Autoencoder",
-    "aae": "genlab.aae.model:AdversarialAutoencoder",
+    "vae-mlp": "genlab.latent.models:MLPVAE",
+    "vae-conv": "genlab.latent.models:ConvVAE",
+    "ae": "genlab.latent.models:Autoencoder",
+    "aae": "genlab.latent.models:AdversarialAutoencoder",
     "gan-dcgan": "genlab.gan.models:GAN",
     "text-lstm": "genlab.text.model:LSTMLanguageModel",
     "text-gru": "genlab.text.model:GRULanguageModel",

@@ -100,15 +100,15 @@ def test_cli_round_trip_and_wrong_family(cli, tiny_mnist, tmp_path):
                             "--max-steps", "3", "--batch-size", "32", "--no-progress", "--no-tensorboard",
                             "--hidden-dims", "32", "--disc-hidden-dims", "16", "--latent-dim", "2")
     assert code == 0, err
-    code, stdout, err = cli("aae", "sample", out, "--n", "4", "--out", tmp_path / "s.png")
+    code, stdout, err = cli("aae", "sample", out, "--n", "4", "--output", tmp_path / "s.png")
     assert code == 0 and "prior" in stdout
     code, stdout, err = cli("aae", "evaluate", out)
     assert code == 0 and "codes: mean |mean|" in stdout
     code, _, err = cli("ae", "sample", out)
-    assert_one_line_error(code, err, "holds a aae model", "genlab aae")
+    assert_one_line_error(code, err, "holds an aae model", "not an ae model", "genlab aae")
     code, _, err = cli("vae", "evaluate", out)
     assert_one_line_error(code, err, "not a vae model")
     code, _, err = cli("aae", "train", "--out", out, "--resume", "--prior", "mixture")
     assert_one_line_error(code, err, "cannot change --prior when resuming")
     code, _, err = cli("ae", "train", "--out", out, "--resume")
-    assert_one_line_error(code, err, "cannot resume", "as a ae run")
+    assert_one_line_error(code, err, "cannot resume", "aae")

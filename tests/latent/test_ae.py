@@ -81,7 +81,7 @@ def test_cli_train_sample_evaluate_resume(cli, tiny_mnist, tmp_path):
     assert code == 0, err
     assert "test reconstruction: BCE" in stdout and str(out) in stdout
     assert Image.open(out / "samples" / "step_000005.png").size == (8 * 30 + 2, 8 * 30 + 2)
-    code, stdout, err = cli("ae", "sample", out, "--n", "4", "--out", tmp_path / "s.png")
+    code, stdout, err = cli("ae", "sample", out, "--n", "4", "--output", tmp_path / "s.png")
     assert code == 0, err
     assert "Gaussian fitted to the training codes" in stdout and stdout.strip().endswith(str(tmp_path / "s.png"))
     assert Image.open(tmp_path / "s.png").size == (2 * 30 + 2, 2 * 30 + 2)
@@ -92,7 +92,7 @@ def test_cli_train_sample_evaluate_resume(cli, tiny_mnist, tmp_path):
     assert r["bce"] == pytest.approx(read_metrics(out)[-1]["eval/bce"], rel=1e-5)
     code, stdout, err = cli("ae", "train", "--out", out, "--resume", "--max-steps", "14", "--no-progress")
     assert code == 0, err
-    assert "resuming" in err and "trained 14 steps" in stdout
+    assert "resuming" in err and "(step 10 -> 14)" in stdout
     code, _, err = cli("ae", "train", "--out", out, "--resume", "--latent-dim", "8")
     assert_one_line_error(code, err, "cannot change --latent-dim when resuming")
 
@@ -131,8 +131,8 @@ def test_conv_autoencoder_on_a_mixed_mode_image_folder(cli, tmp_path):
 # ---- bad input ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("flags,needle", [
-    (["--latent-dim", "0"], "--latent-dim must be a whole number >= 1"),
-    (["--hidden-dims", "0"], "--hidden-dims must be one or more whole numbers >= 1"),
+    (["--latent-dim", "0"], "--latent-dim must be an integer >= 1"),
+    (["--hidden-dims", "0"], "--hidden-dims must be one or more integers >= 1"),
     (["--arch", "conv", "--conv-channels", "8", "8", "8"], "divisible by 8"),
 ])
 def test_bad_options(cli, tiny_mnist, tmp_path, flags, needle):

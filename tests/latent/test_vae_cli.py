@@ -39,13 +39,13 @@ def test_train_sample_evaluate_manifold(cli, tiny_mnist, tmp_path):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["model_type"] == "vae-mlp" and cfg["config"]["latent_dim"] == 2 and cfg["genlab_version"]
 
-    code, stdout, err = cli("vae", "sample", out, "--n", "9", "--out", tmp_path / "s.png", "--seed", "3")
+    code, stdout, err = cli("vae", "sample", out, "--n", "9", "--output", tmp_path / "s.png", "--seed", "3")
     assert code == 0, err
     assert Image.open(tmp_path / "s.png").size == (3 * 30 + 2, 3 * 30 + 2)
-    cli("vae", "sample", out, "--n", "9", "--out", tmp_path / "s2.png", "--seed", "3")
+    cli("vae", "sample", out, "--n", "9", "--output", tmp_path / "s2.png", "--seed", "3")
     assert (tmp_path / "s.png").read_bytes() == (tmp_path / "s2.png").read_bytes()  # same seed, same picture
 
-    code, stdout, err = cli("vae", "sample", out, "--manifold", "--grid-size", "5", "--out", tmp_path / "m.png")
+    code, stdout, err = cli("vae", "manifold", out, "--grid-size", "5", "--no-axes", "--output", tmp_path / "m.png")
     assert code == 0, err
     assert Image.open(tmp_path / "m.png").size == (5 * 28, 5 * 28)
 
@@ -62,7 +62,7 @@ def test_resume_continues_and_python_api_matches(cli, tiny_mnist, tmp_path):
     assert cli(*train_args(tiny_mnist, out, "--max-steps", "10", "--checkpoint-every", "5"))[0] == 0
     code, stdout, err = cli("vae", "train", "--out", out, "--resume", "--max-steps", "16", "--no-progress")
     assert code == 0, err
-    assert "resuming" in err and "trained 16 steps" in stdout
+    assert "resuming" in err and "trained 6 steps this run (step 10 -> 16)" in stdout
     assert latest_checkpoint(out).name == "step_00000016"
     model = genlab.load(out)
     assert isinstance(model, genlab.vae.VAE) and model.sample(2, seed=0).shape == (2, 1, 28, 28)
@@ -83,7 +83,7 @@ def test_conv_vae_on_an_image_folder(cli, image_folder, tmp_path):
 # ---- bad input ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("flags,needle", [
-    (["--latent-dim", "0"], "--latent-dim must be a whole number >= 1"),
+    (["--latent-dim", "0"], "--latent-dim must be an integer >= 1"),
     (["--latent-dim", "-2"], "--latent-dim"),
     (["--epochs", "-1"], "--epochs must be >= 0"),
     (["--epochs", "0"], "--epochs 0 trains nothing"),
@@ -179,15 +179,19 @@ def test_corrupt_checkpoint(cli, tiny_mnist, tmp_path):
     ckpt = latest_checkpoint(out)
     weights = ckpt / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
-    code, _, err = cli("vae", "train", "--out", out, "--resume", "--max-steps", "8")
+    code, _, err = cli("vae", "train", "--out", out, "--resume")
     assert_one_line_error(code, err, "model.safetensors", "corrupt")
     (out / "model.safetensors").write_bytes(b"\x00" * 64)
     code, _, err = cli("vae", "sample", out)
     assert_one_line_error(code, err, "model.safetensors", "corrupt")
     state = list_checkpoints(out)[0][1] / "trainer_state.pt"
-    (ckpt / "model.safetensors").unlink()  # now the older checkpoint is the newest complete one
+    (ckpt / "model.safetensors").unlink()  # an incomplete newest checkpoint is named, with what to do
     state.write_bytes(state.read_bytes()[:200])
-    code, _, err = cli("vae", "train", "--out", out, "--resume", "--max-steps", "8")
+    code, _, err = cli("vae", "train", "--out", out, "--resume")
+    assert_one_line_error(code, err, "is incomplete", "delete")
+    import shutil
+    shutil.rmtree(ckpt)  # now the older checkpoint is the newest one
+    code, _, err = cli("vae", "train", "--out", out, "--resume")
     assert_one_line_error(code, err, "trainer_state.pt", "corrupt")
 
 
@@ -195,11 +199,13 @@ def test_output_dir_not_writable(cli, tiny_mnist, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     code, _, err = cli(*train_args(tiny_mnist, blocker / "run", "--max-steps", "2"))
-    assert_one_line_error(code, err, "cannot write to output folder")
+    assert_one_line_error(code, err, "cannot write", "is a file, not a folder")
     model_dir = tmp_path / "run"
     assert cli(*train_args(tiny_mnist, model_dir, "--max-steps", "2"))[0] == 0
-    code, _, err = cli("vae", "sample", model_dir, "--out", blocker / "x.png")
+    code, _, err = cli("vae", "sample", model_dir, "--output", blocker / "x.png")
     assert_one_line_error(code, err, "cannot write")
+    code, _, err = cli("vae", "sample", model_dir, "--out", blocker)
+    assert_one_line_error(code, err, "not a folder")
 
 
 def test_existing_run_is_never_overwritten(cli, tiny_mnist, tmp_path):
@@ -214,10 +220,10 @@ def test_existing_run_is_never_overwritten(cli, tiny_mnist, tmp_path):
 def test_manifold_on_a_32d_model(cli, tiny_mnist, tmp_path):
     out = tmp_path / "run"
     assert cli(*train_args(tiny_mnist, out, "--max-steps", "2", "--latent-dim", "32"))[0] == 0
-    code, _, err = cli("vae", "sample", out, "--manifold")
+    code, _, err = cli("vae", "manifold", out)
     assert_one_line_error(code, err, "needs a 2-D latent", "--latent-dim 2")
     code, _, err = cli("vae", "sample", out, "--n", "0")
-    assert_one_line_error(code, err, "--n must be >= 1")
+    assert_one_line_error(code, err, "--n must be an integer >= 1")
 
 
 def test_real_process_exit_code_and_no_traceback(tmp_path):
@@ -225,7 +231,7 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "genlab", "vae", "train", "--latent-dim", "0", "--out",
                            str(tmp_path / "r")], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "genlab: error: --latent-dim must be a whole number >= 1 (got 0)"
+    assert proc.stderr.strip() == "genlab: error: --latent-dim must be an integer >= 1 (got 0)"
     proc = subprocess.run([sys.executable, "-m", "genlab", "vae", "sample", str(tmp_path / "missing")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "does not exist" in proc.stderr
@@ -240,7 +246,7 @@ def test_ddp_vae_cli_under_torchrun(tiny_mnist, tmp_path):
            "--device", "cpu"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("trained 6 steps") == 2  # both ranks finish; only rank 0 wrote files
+    assert proc.stdout.count("trained 6 steps") == 1  # both ranks finish; only rank 0 writes and prints
     assert [r["step"] for r in read_metrics(tmp_path / "run") if "train/loss" in r] == [2, 4, 6]
     assert genlab.load(tmp_path / "run").model_type == "vae-mlp"
 
@@ -271,7 +277,7 @@ def test_ctrl_c_on_the_real_cli_saves_a_checkpoint_and_resumes(tiny_mnist, tmp_p
                               "--max-steps", str(step + 4), "--no-progress"], capture_output=True, text=True,
                              env=env, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"trained {step + 4} steps" in resumed.stdout
+    assert f"(step {step} -> {step + 4})" in resumed.stdout
 
 
 def test_evaluate_with_fid_on_the_domain_classifier(cli, tiny_mnist, tmp_path, monkeypatch):
@@ -281,8 +287,8 @@ def test_evaluate_with_fid_on_the_domain_classifier(cli, tiny_mnist, tmp_path, m
     code, stdout, err = cli("vae", "evaluate", out, "--data-dir", tiny_mnist, "--fid-samples", "64")
     assert code == 0, err
     gen = json.loads((out / "eval.json").read_text())["generation"]
-    assert gen["n_fake"] == 64 and gen["n_real"] == 64 and gen["fid"] > 0 and gen["classifier_test_accuracy"] > 0.5
+    assert gen["n_fake"] == 64 and gen["n_real"] == 128 and gen["fid"] > 0 and gen["classifier_test_accuracy"] > 0.5
     assert "FID" in stdout
     assert any((tmp_path / "cache" / "genlab" / "classifiers").iterdir())
     code, _, err = cli("vae", "evaluate", out, "--data-dir", tiny_mnist, "--fid-samples", "-1")
-    assert_one_line_error(code, err, "--fid-samples must be >= 0")
+    assert_one_line_error(code, err, "--fid-samples must be an integer >= 0")

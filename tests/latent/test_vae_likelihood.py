@@ -15,7 +15,7 @@ from genlab.data.datasets import ImageDataConfig
 from genlab.metrics import binarize_images, iwae_log_likelihood
 from genlab.vae import VAEConfig, build_vae
 from genlab.vae import train as train_vae
-from genlab.vae.losses import gaussian_nll, iwae_bound, kl_divergence, log_normal
+from genlab.latent.losses import gaussian_nll, iwae_bound, kl_divergence, log_normal
 from helpers import assert_one_line_error
 
 FAST = ["--batch-size", "32", "--log-every", "2", "--no-progress", "--no-tensorboard", "--device", "cpu"]
@@ -81,7 +81,7 @@ def test_log_importance_weights_exact_for_matched_posterior():
     model = build_vae(VAEConfig(latent_dim=3, hidden_dims=(8,)))
     with torch.no_grad():
         model.encoder[-1].weight.zero_(); model.encoder[-1].bias.zero_()      # mu = 0, logvar = 0: q = prior
-        model.decoder[-1].weight.zero_(); model.decoder[-1].bias.fill_(0.7)   # logits constant: p(x|z) = p(x)
+        model.decoder[-2].weight.zero_(); model.decoder[-2].bias.fill_(0.7)   # logits constant: p(x|z) = p(x)
     x = binarize_images(torch.rand(5, 1, 28, 28), seed=0)
     lw = model.log_importance_weights(x, 17)
     expected = -model.reconstruction_nll(torch.full((5, 1, 28, 28), 0.7), x)

@@ -10,7 +10,7 @@ from genlab.core.tracking import read_metrics
 from genlab.data.datasets import ImageDataConfig, load_image_dataset
 from genlab.metrics import iwae_log_likelihood
 from genlab.vae import DEFAULT_TRAIN, VAEConfig, evaluate, train
-from genlab.vae.train import evaluation_images
+from genlab.vae import evaluation_images
 from helpers import SHARED_DATA
 
 pytestmark = [pytest.mark.slow,

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from ..core.config import from_dict, to_dict
-from ..core.errors import ConfigError, DataError
+from ..core.errors import CheckpointError, ConfigError, DataError
 from ..data.datasets import ImageDataConfig, load_image_dataset
 from ..data.images import image_to_tensor, list_images, load_image, resize_center_crop
 
@@ -20,6 +20,25 @@ LATENT_FAMILIES = ("vae", "ae", "aae")
 
 def note(message: str) -> None:
     print(f"note: {message}", file=sys.stderr, flush=True)
+
+
+def article(word: str) -> str:
+    """"an" before a vowel sound (an ae model, an aae model), else "a"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def load_model(run: str | Path, *, family: str | None, device: str = "auto"):
+    """The model of a run folder (or saved-model folder), refusing (one line) a run of another family."""
+    from ..core.device import resolve_device
+    from ..core.model import load, read_model_config, resolve_model_dir
+
+    directory = resolve_model_dir(run)
+    cfg = read_model_config(directory)
+    found = str(cfg.get("family", "?"))
+    if family is not None and found != family:
+        raise CheckpointError(f"{run} holds {article(found)} {found} model ({cfg.get('model_type', '?')}), not "
+                              f"{article(family)} {family} model; use `genlab {found} ...` for it")
+    return load(directory, device=resolve_device(device))
 
 
 @dataclass
@@ -31,8 +50,9 @@ class Source:
     data_config: ImageDataConfig | None
 
     def out_path(self, out: str | Path | None, name: str) -> Path:
+        """``out`` (a folder gets ``name``), else ``RUN/plots/name``."""
         if out is not None:
-            return Path(out)
+            return Path(out) / name if Path(out).is_dir() else Path(out)
         if self.run_dir is None:
             raise ConfigError("pass out=PATH.png when giving a model object rather than a run folder")
         return self.run_dir / "plots" / name
@@ -47,19 +67,17 @@ class Source:
         return test
 
 
-def resolve(run_or_model: Any, *, family: str | None = None, device: str = "cpu",
+def resolve(run_or_model: Any, *, family: str | None = None, device: str = "auto",
             data_config: ImageDataConfig | None = None, dataset: str | None = None,
             data_dir: str | None = None) -> Source:
     """Load the model of a run folder (checking its family) or take a model object; work out its test data."""
-    from ..core.device import resolve_device
-    from ..core.model import load
     from ..data.datasets import saved_data_config
 
     if isinstance(run_or_model, torch.nn.Module):
         model, run_dir, saved = run_or_model, None, None
     else:
         run_dir = Path(run_or_model)
-        model = load(run_dir, device=resolve_device(device), family=family)
+        model = load_model(run_dir, family=family, device=device)
         saved = saved_data_config(run_dir)
     for attr in ("latent_dim", "encode_latent", "decode_images", "image_shape", "sample"):
         if not hasattr(model, attr):

@@ -1,11 +1,12 @@
-"""Encoder / decoder builders shared by the deterministic latent models (autoencoder, adversarial autoencoder).
+"""The encoder / decoder builders of every latent model (VAE, autoencoder, adversarial autoencoder).
 
     >>> enc = build_encoder("conv", (3, 64, 64), out_features=32, hidden_dims=(512,), conv_channels=(32, 64, 128))
     >>> dec = build_decoder("conv", (3, 64, 64), latent_dim=32, hidden_dims=(512,), conv_channels=(32, 64, 128))
     >>> logits = dec(enc(images))      # (B, 3, 64, 64)
 
-The shapes match the VAE's (``genlab.vae.model``): an MLP over flattened pixels, or stride-2 4x4 convolutions with
-BatchNorm + LeakyReLU down to ``size / 2**stages``, a linear bottleneck, and transposed convolutions back up.
+An MLP over flattened pixels, or stride-2 4x4 convolutions with BatchNorm + LeakyReLU down to ``size / 2**stages``, a
+linear bottleneck, and transposed convolutions back up. The module indices are part of the saved weights' keys
+(``encoder.1.weight`` ...): changing the layer order breaks every saved run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from ..core.config import check_int
 from ..core.errors import ConfigError
 
 ARCHS = ("mlp", "conv")
@@ -25,18 +27,16 @@ def check_arch_fields(*, arch: str, latent_dim: int, image_channels: int, image_
     """Validate the network fields of a latent-model config (one-line :class:`ConfigError`s); returns the tuples."""
     if arch not in ARCHS:
         raise ConfigError(f"--arch must be one of {', '.join(ARCHS)} (got {arch!r})")
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ConfigError(f"--latent-dim must be a whole number >= 1 (got {latent_dim})")
+    check_int("latent_dim", latent_dim, 1)
     out = {}
     for name, values in int_tuples.items():
         values = tuple(values)
         if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
-            raise ConfigError(f"--{name.replace('_', '-')} must be one or more whole numbers >= 1 (got {values})")
+            raise ConfigError(f"--{name.replace('_', '-')} must be one or more integers >= 1 (got {values})")
         out[name] = values
     if image_channels not in (1, 3):
         raise ConfigError(f"images must have 1 or 3 channels (got {image_channels})")
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
-        raise ConfigError(f"image size must be a whole number >= 1 (got {image_size})")
+    check_int("image_size", image_size, 1)
     if arch == "conv":
         stride = 2 ** len(out.get("conv_channels", ()))
         if image_size % stride:
