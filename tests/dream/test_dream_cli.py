@@ -10,8 +10,8 @@ from PIL import Image
 
 from helpers import assert_one_line_error
 
-FAST = ["--model", "vgg16", "--weights", "random", "--layers", "block2_conv2:1", "--octaves", "2", "--steps-per-octave", "2",
-        "--size", "32", "--no-progress"]
+FAST = ["--model", "vgg16", "--weights", "random", "--layers", "block2_conv2:1", "--octaves", "2",
+        "--steps-per-octave", "2", "--size", "32", "--no-progress", "--device", "cpu"]
 
 
 def test_dream_cli_runs(cli, photos, tmp_path):
@@ -23,7 +23,8 @@ def test_dream_cli_runs(cli, photos, tmp_path):
 
 
 def test_visualize_cli_runs(cli, tmp_path):
-    code, out, err = cli("visualize", "run", "block1_conv2", "--model", "vgg16", "--weights", "random", "--channels", "0-1",
+    code, out, err = cli("visualize", "run", "block1_conv2", "--model", "vgg16", "--weights", "random",
+                         "--channels", "0-1",
                          "--size", "24", "--iterations", "2", "--no-progress", "--out", tmp_path / "v")
     assert code == 0, err
     assert (tmp_path / "v" / "filters.png").exists()

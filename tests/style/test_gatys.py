@@ -28,7 +28,8 @@ def test_loss_falls(vgg, optimizer, factor):
     r = style_transfer(random_image(40, 1), [random_image(40, 2)], _cfg(optimizer=optimizer, lr=0.05), net=vgg,
                        write=False, progress=False)
     assert len(r.losses) == 15
-    assert r.final_loss < r.losses[0] / factor, (r.losses[0], r.final_loss)  # measured at 40 px: 2.4x (L-BFGS), 1.6x (Adam)
+    # measured at 40 px: 2.4x (L-BFGS), 1.6x (Adam)
+    assert r.final_loss < r.losses[0] / factor, (r.losses[0], r.final_loss)
 
 
 def test_noise_init_is_seeded(vgg):
@@ -67,7 +68,8 @@ def test_coarse_to_fine(vgg):
 
 
 def test_outputs_and_figure(vgg, photos, tmp_path):
-    r = style_transfer(photos["astronaut"], [photos["coffee"], photos["chelsea"]], _cfg(evaluations=3, style_blend="2,1"),
+    r = style_transfer(photos["astronaut"], [photos["coffee"], photos["chelsea"]],
+                       _cfg(evaluations=3, style_blend="2,1"),
                        net=vgg, out=tmp_path / "s", progress=False)
     assert sorted(p.name for p in r.out_dir.iterdir()) == ["figure.png", "loss.png", "metadata.json", "result.png"]
     meta = json.loads((r.out_dir / "metadata.json").read_text())

@@ -5,7 +5,9 @@ small classifiers, shared by DeepDream, filter/class visualisation and style tra
     >>> feats = net(net.normalize(images), ["block5_conv2"])      # {"block5_conv2": (B, 512, h, w)}
 """
 
-from .networks import MODELS, FeatureNetwork, layer_names, load_feature_network, parse_layer_weights
+from .loading import layer_names, load_feature_network
+from .network import FeatureNetwork, parse_layer_weights
+from .specs import MODELS
 from .weights import WeightsInfo
 
 __all__ = ["MODELS", "FeatureNetwork", "WeightsInfo", "layer_names", "load_feature_network", "parse_layer_weights"]

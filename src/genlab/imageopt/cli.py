@@ -109,7 +109,7 @@ def add_features_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _features_list(args: argparse.Namespace) -> int:
-    from ..features.networks import layer_names
+    from ..features.loading import layer_names
 
     rows = layer_names(args.model)
     clikit.say(f"{'layer':<16} {'aliases':<28} output shape",

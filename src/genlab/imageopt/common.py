@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.clikit import check_output_dir, check_output_file, stderr
 from ..core.errors import ConfigError
 from ..core.signals import StopRequest, graceful_stop  # noqa: F401 - re-exported for the loops here
-from ..features.networks import FeatureNetwork
+from ..features.network import FeatureNetwork
 from ..features.output import default_out_dir
 
 

@@ -26,7 +26,7 @@ from ..core.io import read_json
 from ..core.model import GenlabModel, load, register_model, resolve_model_dir
 from ..core.runs import resumed_configs
 from ..data.datasets import ImageDataConfig, load_image_dataset
-from ..features.networks import load_feature_network, parse_layer_weights
+from ..features import load_feature_network, parse_layer_weights
 from ..features.output import check_size, load_input_image, save_image, save_row_figure, write_metadata
 from ..features.weights import sha256_of
 from ..viz.grid import save_image_grid

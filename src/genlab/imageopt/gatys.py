@@ -23,7 +23,7 @@ from ..core.config import cfg_field, check_choice, check_int, check_non_negative
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
 from ..data.images import DEFAULT_MAX_PIXELS
-from ..features.networks import FeatureNetwork, load_feature_network, parse_layer_weights
+from ..features import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
                                write_metadata)
 from .common import (Progress, StopRequest, check_image_fits, graceful_stop, output_file, output_folder,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..features.networks import FeatureNetwork
+from ..features.network import FeatureNetwork
 from .dream_losses import crop_border
 
 ScoreFn = Callable[[str, torch.Tensor], torch.Tensor]  # (layer, activation) -> (B, h, w) per-position scores

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..core.config import cfg_field, check_choice, check_int, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
 from ..core.errors import ConfigError
-from ..features.networks import FeatureNetwork, load_feature_network
+from ..features import FeatureNetwork, load_feature_network
 from ..features.output import check_size, save_labelled_grid, save_loss_curve, write_metadata
 from .common import Progress, check_image_fits, graceful_stop, output_file, output_folder, stop_message
 
