@@ -37,6 +37,7 @@ def _commands(tmp_path, image_folder):
                         "--loss-network-weights", "imagenet", "--no-progress", "--no-tensorboard"],
         # a real trained network: the work succeeds, so only an early check stops it
         "style apply": ["style", "apply", LEGACY_FAST_STYLE, png, "--device", "cpu"],
+        "style evaluate": ["style", "evaluate", LEGACY_FAST_STYLE, "--dataset", image_folder, "--device", "cpu"],
     }
 
 
@@ -49,7 +50,8 @@ BAD_OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("command", ["dream run", "visualize run", "style run", "style train", "style apply"])
+@pytest.mark.parametrize("command", ["dream run", "visualize run", "style run", "style train", "style apply",
+                                     "style evaluate"])
 def test_every_command_checks_its_output_before_the_work(cli, tmp_path, image_folder, monkeypatch, command):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.chdir(tmp_path)
@@ -59,9 +61,10 @@ def test_every_command_checks_its_output_before_the_work(cli, tmp_path, image_fo
     for bad, needles in BAD_OUTPUTS:
         if command == "style train" and bad[0] == "--output":
             continue  # a run folder only
-        bad = [a.replace("{file}", str(existing)).replace("{tmp}", str(tmp_path)) for a in bad]
+        suffix = ".json" if command == "style evaluate" and bad[0] == "--output" else ".png"  # it writes eval.json
+        bad = [a.replace("{file}", str(existing)).replace("{tmp}", str(tmp_path)).replace(".png", suffix) for a in bad]
         code, out, err = cli(*argv, *bad)
-        assert_one_line_error(code, err, *needles)
+        assert_one_line_error(code, err, *[n.replace(".png", suffix) for n in needles])
         assert "ImageNet weights" not in err and not (tmp_path / "runs").exists()
 
 

@@ -63,6 +63,13 @@ def test_train_resume_apply_cli(cli, image_folder, photos, tmp_path):
     meta = json.loads((tmp_path / "ap" / "metadata.json").read_text())
     assert meta["weights"]["source"] == "random" and len(meta["model_sha256"]) == 64
     assert (tmp_path / "ap" / "result.png").exists() and (tmp_path / "ap" / "figure.png").exists()
+    code, out, err = cli("style", "evaluate", run, "--device", "cpu")
+    assert code == 0, err
+    ev = json.loads((run / "eval.json").read_text())
+    assert ev["split"] == "test" and ev["images"] == 2 and "2 held-out photos" in out
+    w = ev["weights"]  # the total is the training objective: the weighted sum of its terms
+    assert ev["loss"] == pytest.approx(w["content"] * ev["content"] + w["style"] * ev["style"] + w["tv"] * ev["tv"],
+                                       rel=1e-4)
 
 
 @pytest.mark.parametrize("extra, needles", [

@@ -17,6 +17,7 @@ from .dream import BOOK_LAYERS, DreamConfig, DreamResult, deepdream, octave_shap
 from .dream_losses import channel_objective, dream_loss, guide_score_map, normalize_gradient
 from .fast_style import FastStyleConfig, FastStyleNet, FastStyleTrainer, StyleLossConfig
 from .fast_style import apply as apply_style
+from .fast_style import evaluate as evaluate_style
 from .fast_style import train as train_style
 from .gatys import StyleConfig, StyleObjective, StyleResult, style_transfer
 from .style_losses import content_loss, gram_matrix, style_loss, total_variation_loss
@@ -24,6 +25,6 @@ from .visualize import VisualizeConfig, VisualizeResult, visualize
 
 __all__ = ["BOOK_LAYERS", "DreamConfig", "DreamResult", "FastStyleConfig", "FastStyleNet", "FastStyleTrainer",
            "StyleConfig", "StyleLossConfig", "StyleObjective", "StyleResult", "VisualizeConfig", "VisualizeResult",
-           "apply_style", "channel_objective", "content_loss", "deepdream", "dream_loss", "gram_matrix",
-           "guide_score_map", "normalize_gradient", "octave_shapes", "style_loss", "style_transfer",
+           "apply_style", "channel_objective", "content_loss", "deepdream", "dream_loss", "evaluate_style",
+           "gram_matrix", "guide_score_map", "normalize_gradient", "octave_shapes", "style_loss", "style_transfer",
            "total_variation_loss", "train_style", "visualize"]

@@ -120,7 +120,7 @@ def _features_list(args: argparse.Namespace) -> int:
 # ---- style ---------------------------------------------------------------------------------------------------------
 
 def add_style_parser(subparsers: argparse._SubParsersAction) -> None:
-    from ..data.datasets import ImageDataConfig
+    from ..data.datasets import ImageDataConfig, add_evaluation_data_arguments
     from .fast_style import DEFAULT_TRAIN, FastStyleConfig, StyleLossConfig
     from .gatys import StyleConfig
 
@@ -155,6 +155,17 @@ def add_style_parser(subparsers: argparse._SubParsersAction) -> None:
     clikit.add_output_arguments(a, default="runs/style/<image>-fast-<time>", what="the stylised image")
     clikit.add_device_argument(a)
     a.set_defaults(func=_apply)
+
+    e = sub.add_parser("evaluate", help="the perceptual losses of a fast style network on held-out photos",
+                       description="Mean content, style and TV losses (and their weighted total, the training "
+                                   "objective) of a `genlab style train` network on the test split of its photos. "
+                                   "Writes RUN_DIR/eval.json (or --output FILE).")
+    clikit.add_run_argument(e, help="a `genlab style train` run folder")
+    add_evaluation_data_arguments(e)
+    e.add_argument("--batch-size", type=int, default=8, help="(default: 8)")
+    clikit.add_output_arguments(e, default="RUN_DIR", what="the JSON (eval.json)")
+    clikit.add_device_argument(e)
+    e.set_defaults(func=_evaluate)
 
 
 def _build_train_configs(given: dict[str, dict]) -> dict:
@@ -197,4 +208,22 @@ def _apply(args: argparse.Namespace) -> int:
 
     path = apply(args.run, args.image, out=args.out, output=args.output, size=args.size, device=args.device)
     clikit.print_written(path, "result")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..data.datasets import evaluation_data_config
+    from .common import probe_writable
+    from .fast_style import evaluate
+
+    path = clikit.resolve_output(args, default_dir=Path(args.run), filename="eval.json", suffixes=(".json",))
+    probe_writable(path.parent, flag="--output" if args.output else "--out" if args.out else "RUN_DIR",
+                   of=path if args.output else None)  # really writable, before the work
+    r = evaluate(args.run, data_config=evaluation_data_config(args), out=path, device=args.device,
+                 batch_size=args.batch_size)
+    clikit.say(f"{r['images']} held-out photos of {r['dataset']}: loss {r['loss']:.4g} (content {r['content']:.4g}, "
+               f"style {r['style']:.4g}, tv {r['tv']:.4g})")
+    clikit.print_written(path, "evaluation")
     return 0

@@ -22,7 +22,8 @@ from ..core.config import cfg_field, check_int, check_non_negative, from_dict, t
 from ..core.device import autocast, resolve_device, seed_everything
 from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
 from ..core.errors import CheckpointError, ConfigError, DataError
-from ..core.io import read_json
+from ..core.clikit import check_output_file
+from ..core.io import read_json, write_json_atomic
 from ..core.model import GenlabModel, load, register_model, resolve_model_dir
 from ..core.runs import resumed_configs
 from ..data.datasets import ImageDataConfig, load_image_dataset
@@ -270,6 +271,52 @@ def apply(model_or_run: FastStyleNet | str | Path, image: str | Path, *, out: st
                              {"description": "unknown (a model passed in memory)"},
                              "seconds": round(seconds, 4)})
     return image_path
+
+
+@torch.no_grad()
+def evaluate(model_or_run: FastStyleNet | str | Path, *, data_config: ImageDataConfig | None = None,
+             out: str | Path | None = None, device: str = "auto", options: StyleLossConfig | None = None,
+             batch_size: int = 8, seed: int = 0) -> dict[str, Any]:
+    """The training objective on photos the network did not train on: mean content, style and TV losses and their
+    weighted total over the test split of the run's data (or ``data_config``), with the run's loss options (or
+    ``options``). Written to ``RUN/eval.json`` (or ``out``, a .json file) and returned."""
+    check_int("batch_size", batch_size, 1)
+    path = check_output_file(out, suffixes=(".json",)) if out is not None else None  # before the work
+    run_dir = None
+    if isinstance(model_or_run, FastStyleNet):
+        model = model_or_run.to(resolve_device(device)).eval()
+        if options is None or data_config is None:
+            raise ConfigError("pass options= and data_config= when giving a model object rather than a run folder")
+    else:
+        model = load(model_or_run, device=resolve_device(device), family=FAMILY)
+        run_dir = Path(model_or_run)
+        saved = _run_config(run_dir)
+        options = options or from_dict(StyleLossConfig, saved.get("options") or model.config.legacy_loss())
+        if data_config is None and "data" in saved:
+            data_config = from_dict(ImageDataConfig, saved["data"])
+        if data_config is None:
+            raise ConfigError(f"{run_dir} has no run config saying which photos it trained on; pass --dataset FOLDER")
+    objective = build_objective(options, model.device, seed)
+    test = load_image_dataset(data_config, "test")
+    if len(test) == 0:
+        raise DataError(f"no held-out images in {data_config.dataset} (its --holdout split is empty)")
+    sums: dict[str, float] = {}
+    for i in range(0, len(test), batch_size):
+        images = test.images[i:i + batch_size].float().div(255).to(model.device)
+        target = objective.features(images)[objective.content_layer]
+        terms = objective(model(images), content_target=target)
+        for k, v in terms.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(images)
+    result = {"dataset": data_config.dataset, "split": "test", "images": len(test), "model_type": model.model_type,
+              "style_image": options.style_image, **{k: v / len(test) for k, v in sums.items()},
+              "weights": {"content": options.content_weight, "style": options.style_weight, "tv": options.tv_weight},
+              "loss_network": objective.net.weights_info.to_dict()}
+    path = path or (run_dir / "eval.json" if run_dir is not None else None)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, result)
+        result["path"] = str(path)
+    return result
 
 
 def _run_config(run: Path) -> dict:
