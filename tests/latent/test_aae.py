@@ -112,3 +112,36 @@ def test_cli_round_trip_and_wrong_family(cli, tiny_mnist, tmp_path):
     assert_one_line_error(code, err, "cannot change --prior when resuming")
     code, _, err = cli("ae", "train", "--out", out, "--resume")
     assert_one_line_error(code, err, "cannot resume", "aae")
+
+
+def test_two_process_torchrun_matches_one_process_with_the_doubled_batch(tiny_mnist, tmp_path):
+    """The real CLI under `torchrun --nproc_per_node 2` (gloo on CPU), batch 16 each == one process with batch 32:
+    the three optimisers step on gradients averaged over the ranks (the engine's wrap_ddp = False)."""
+    import os
+    import subprocess
+    import sys
+
+    from safetensors.torch import load_file
+
+    args = ["aae", "train", "--dataset", "mnist", "--data-dir", str(tiny_mnist), "--max-steps", "6",
+            "--hidden-dims", "32", "--disc-hidden-dims", "16", "--latent-dim", "2", "--log-every", "2",
+            "--no-progress", "--no-tensorboard", "--device", "cpu", "--warmup-steps", "0", "--sample-every", "0"]
+    env = {**os.environ, "GENLAB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    ddp = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "genlab", *args, "--batch-size", "16", "--out", str(tmp_path / "ddp")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    assert ddp.stdout.count("trained 6 steps") == 1  # rank 0 alone reports
+    single = subprocess.run([sys.executable, "-m", "genlab", *args, "--batch-size", "32", "--out",
+                             str(tmp_path / "single")], capture_output=True, text=True, env=env, timeout=300)
+    assert single.returncode == 0, single.stderr[-3000:]
+    a = load_file(str(tmp_path / "single" / "model.safetensors"))
+    b = load_file(str(tmp_path / "ddp" / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+    from genlab.core.device import seed_everything
+
+    seed_everything(TrainConfig().seed)  # the run's initial weights: every phase moved its parameters
+    untrained = AdversarialAutoencoder(genlab.load(tmp_path / "single").config).state_dict()
+    for k in ("encoder.1.weight", "decoder.0.weight", "discriminator.0.weight"):
+        assert not torch.equal(a[k], untrained[k]), k

@@ -48,12 +48,17 @@ class AAETrainer(Trainer):
     1. reconstruction: encoder + decoder minimise the reconstruction loss;
     2. regularisation, discriminator: D learns to tell prior draws from (detached) codes;
     3. regularisation, generator: the encoder learns to make D call its codes prior draws.
+
+    Under torchrun the model is not DDP-wrapped (three backward passes per step): each phase averages its gradients
+    over the ranks before its optimiser steps. The prior draws of a step are a function of (seed, step) over the
+    global batch, each rank taking its slice, so N processes with batch B train as one process with batch N * B
+    (for an MLP with a deterministic encoder; BatchNorm statistics and a Gaussian encoder's draws stay per rank).
     """
+
+    wrap_ddp = False
 
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         cfg, m = self.config, self.model
-        if self.dist.enabled:
-            raise ConfigError("aae training runs in one process; torchrun/DDP is not supported for it yet")
         if cfg.optimizer not in ("adam", "adamw"):
             raise ConfigError(f"aae trains with three Adam optimisers; --optimizer {cfg.optimizer} is not supported")
         opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
@@ -66,14 +71,22 @@ class AAETrainer(Trainer):
                 "discriminator": make(m.discriminator.parameters(), adv_lr),
                 "generator": make(m.encoder.parameters(), adv_lr)}
 
+    def prior_draws(self, batch_size: int) -> torch.Tensor:
+        """This rank's ``batch_size`` prior draws of the step: a slice of the global batch's draws, seeded by
+        (seed, step), so the draws do not depend on the number of processes (and a resumed run repeats them)."""
+        world, rank = self.dist.world_size, self.dist.rank
+        gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + self.step)
+        return self.model.sample_prior(batch_size * world, generator=gen)[rank * batch_size:(rank + 1) * batch_size]
+
     def _step(self, name: str, loss: torch.Tensor, what: str) -> None:
         self.check_finite(loss, what=what)
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        params = [p for g in opt.param_groups for p in g["params"]]
+        self.average_gradients(params)  # under torchrun; a no-op in one process
         if self.config.grad_clip > 0:
             self.scaler.unscale_(opt)
-            params = [p for g in opt.param_groups for p in g["params"]]
             torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
         self.scaler.step(opt)
 
@@ -86,7 +99,7 @@ class AAETrainer(Trainer):
         self._step("autoencoder", out["loss"].float(), "reconstruction loss")
 
         with autocast(self.device, self.config.precision):
-            real = m.discriminator(m.sample_prior(x.shape[0]))
+            real = m.discriminator(self.prior_draws(x.shape[0]))
             with torch.no_grad():  # D's phase does not train the encoder: no graph through it
                 z_fake = m.encode_sampled(x)
             fake = m.discriminator(z_fake)
