@@ -100,6 +100,21 @@ def test_images_too_small_for_the_network(cli, tmp_path, args, needles):
     assert_one_line_error(code, err, *needles)
 
 
+def test_image_too_small_for_the_fast_style_network(cli, tmp_path):
+    """Its 9x9 convolution's reflection padding needs at least 5 px (measured on the meta device, checked here)."""
+    import genlab
+
+    model = genlab.load(LEGACY_FAST_STYLE)
+    n = model.min_input_size()
+    with torch.no_grad():
+        model.stylize(torch.zeros(1, 3, n, n))
+        with pytest.raises(RuntimeError):
+            model.stylize(torch.zeros(1, 3, n - 1, n - 1))
+    code, _, err = cli("style", "apply", LEGACY_FAST_STYLE, _png(tmp_path / "t.png", 4, 4), "--device", "cpu",
+                       "--out", tmp_path / "o")
+    assert_one_line_error(code, err, "image too small for the fast style network (min 5 px)", "4x4 px")
+
+
 def test_blur_every_works_with_the_fourier_parametrisation():
     """B8: with the default --param fft, --blur-every used to do nothing. It blurs the spectrum now (the Gaussian's
     transfer function), so the images change and lose high-frequency energy."""

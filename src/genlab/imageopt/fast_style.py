@@ -145,6 +145,23 @@ class FastStyleNet(GenlabModel):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.stylize(images)
 
+    def min_input_size(self, *, limit: int = 256) -> int:
+        """The smallest image side (px) :meth:`stylize` takes (its reflection pads must be smaller than the input),
+        found by shape-only passes on the meta device."""
+        import copy
+
+        meta = copy.deepcopy(self).to("meta")
+
+        def fits(side: int) -> bool:
+            try:
+                with torch.no_grad():
+                    meta.stylize(torch.empty(1, 3, side, side, device="meta"))
+                return True
+            except RuntimeError:
+                return False
+
+        return next(side for side in range(1, limit + 1) if fits(side))
+
 
 class FastStyleTrainer(Trainer):
     """The engine with Johnson et al.'s objective: stylise the batch, then the Gatys content loss against the batch
@@ -252,6 +269,10 @@ def apply(model_or_run: FastStyleNet | str | Path, image: str | Path, *, out: st
             raise CheckpointError(f"{model_or_run} holds a {model.model_type} model, not a fast-style network")
         model_dir = resolve_model_dir(model_or_run)
     x = load_input_image(image, size=size).to(model.device)
+    minimum = model.min_input_size()
+    if min(x.shape[-2:]) < minimum:
+        raise ConfigError(f"image too small for the fast style network (min {minimum} px): {image} is "
+                          f"{x.shape[-1]}x{x.shape[-2]} px; use a larger image or --size")
     t0 = time.perf_counter()
     with torch.no_grad():
         y = model.stylize(x).cpu()
