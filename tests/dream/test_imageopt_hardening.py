@@ -230,7 +230,14 @@ def test_output_file_gets_the_main_image(cli, tmp_path, photos):
     assert f"dream: {tmp_path / 'pics' / 'dreamed.png'}" in out
 
 
-def test_device_defaults_to_auto():
+def test_device_defaults_to_auto(cli, tmp_path, photos):
+    """dream/style ran on the CPU of a GPU machine unless told (trial #13): auto picks CUDA, then MPS, then CPU."""
+    from genlab.core.device import resolve_device
     from genlab.imageopt import DreamConfig, StyleConfig, VisualizeConfig
 
     assert DreamConfig().device == StyleConfig().device == VisualizeConfig().device == "auto"
+    fast = [a for a in DREAM if a not in ("--device", "cpu")]
+    code, out, err = cli("dream", "run", photos["coffee"], *fast, "--no-progress", "--out", tmp_path / "d")
+    assert code == 0, err
+    meta = json.loads((tmp_path / "d" / "metadata.json").read_text())
+    assert meta["device"].split(":")[0] == resolve_device("auto").type and meta["config"]["device"] == "auto"

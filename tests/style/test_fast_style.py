@@ -53,9 +53,12 @@ def test_train_resume_apply_cli(cli, image_folder, photos, tmp_path):
     saved = json.loads((run / "train_config.json").read_text())
     assert saved["options"]["style_image"] == str(photos["coffee"]) and saved["options"]["loss_network"] == "vgg16"
     assert "style_image" not in json.loads((run / "config.json").read_text())["config"]
-    code, out, err = cli(*args, "--max-steps", "6", "--resume")
+    code, _, err = cli(*args[:5], photos["astronaut"], *args[6:], "--max-steps", "6", "--resume")
+    assert_one_line_error(code, err, "cannot change --style-image when resuming")
+    code, out, err = cli(*args, "--max-steps", "6", "--style-weight", "2e6", "--resume")
     assert code == 0, err
-    assert "step 3 -> 6" in out or "trained 6 steps" in out
+    assert "step 3 -> 6" in out
+    assert json.loads((run / "train_config.json").read_text())["options"]["style_weight"] == 2e6
     logged = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in logged if "train/loss" in r] == [1, 2, 3, 4, 5, 6]
     code, out, err = cli("style", "apply", run, photos["astronaut"], "--size", "40", "--out", tmp_path / "ap")

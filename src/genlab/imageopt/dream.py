@@ -236,4 +236,5 @@ def _write(out_dir: Path, image_path: Path, image, octave_images, losses, marks,
                              "weights": net.weights_info.to_dict(), "model": net.model_name,
                              "layers": parse_layer_weights(cfg.layers), "octave_shapes": shapes, "losses": losses,
                              "final_loss": losses[-1] if losses else None, "notes": notes,
-                             "interrupted": interrupted, "seconds": round(seconds, 3)})
+                             "interrupted": interrupted, "device": str(net.mean.device),
+                             "seconds": round(seconds, 3)})

@@ -193,16 +193,18 @@ def build_objective(loss: StyleLossConfig, device: torch.device, seed: int) -> S
     return StyleObjective(net, scfg, style, [style], [1.0])
 
 
-def _resumed_options(out: str | Path, model_config: FastStyleConfig, overrides: dict[str, Any]) -> StyleLossConfig:
-    """The run's objective (train_config.json "options"; an old run's: its model config) with typed changes."""
+def _resumed_options(out: str | Path | None, overrides: dict[str, Any]) -> StyleLossConfig:
+    """The run's objective (train_config.json "options"; an old run's: the loss fields of its model config) with
+    the typed changes; checked before anything else of the resume happens."""
+    if out is None:
+        raise ConfigError("--resume needs --out RUN_DIR (the run to continue)")
+    saved = _run_options(Path(out))
+    if saved and "style_image" in overrides and overrides["style_image"] != saved.get("style_image"):
+        raise ConfigError("cannot change --style-image when resuming; start a new run instead")
     try:
-        saved = read_json(Path(out) / RUN_CONFIG, what="run config").get("options") or model_config.legacy_loss()
-        options = from_dict(StyleLossConfig, saved)
+        return from_dict(StyleLossConfig, {**saved, **overrides})
     except ConfigError as e:
         raise CheckpointError(f"{Path(out) / RUN_CONFIG}: fast-style options unreadable ({e})") from None
-    if "style_image" in overrides and overrides["style_image"] != options.style_image:
-        raise ConfigError("cannot change --style-image when resuming; start a new run instead")
-    return from_dict(StyleLossConfig, {**to_dict(options), **overrides})
 
 
 def train(model_config: FastStyleConfig | None = None, data_config: ImageDataConfig | None = None,
@@ -217,11 +219,12 @@ def train(model_config: FastStyleConfig | None = None, data_config: ImageDataCon
         overrides = dict(overrides or {})
         loss_names = {f for f in StyleLossConfig.__dataclass_fields__}
         loss_overrides = {k: v for k, v in overrides.items() if k in loss_names}
+        resumed = options or _resumed_options(out, loss_overrides)
         model_config, data_config, train_config = resumed_configs(
             out, family=FAMILY, data_class=ImageDataConfig,
             overrides={k: v for k, v in overrides.items() if k not in loss_names},
             model_config=model_config, data_config=data_config, train_config=train_config)
-        options = options or _resumed_options(out, model_config, loss_overrides)
+        options = resumed
     model_config = model_config or FastStyleConfig()
     options = options or StyleLossConfig()
     if not options.style_image:
@@ -290,7 +293,7 @@ def apply(model_or_run: FastStyleNet | str | Path, image: str | Path, *, out: st
                              "config": to_dict(model.config), "options": options,
                              "weights": _run_weights(Path(model_or_run)) if model_dir else
                              {"description": "unknown (a model passed in memory)"},
-                             "seconds": round(seconds, 4)})
+                             "device": str(model.device), "seconds": round(seconds, 4)})
     return image_path
 
 

@@ -280,7 +280,7 @@ def style_transfer(content: str | Path | torch.Tensor, styles: Sequence[str | Pa
             "kind": "style", "content": _name(content), "styles": [_name(s) for s in styles], "blend": blend,
             "config": to_dict(cfg), "model": net.model_name, "weights": net.weights_info.to_dict(),
             "image": str(image_path), "final": final, "losses": losses, "interrupted": stop.name or None,
-            "seconds": round(seconds, 3)})
+            "device": str(device), "seconds": round(seconds, 3)})
     return StyleResult(result, losses, final.get("loss", float("nan")), out_dir, seconds, image_path, stop.name or None)
 
 

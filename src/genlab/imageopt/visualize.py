@@ -183,7 +183,8 @@ def visualize(layer: str, config: VisualizeConfig | None = None, *, out: str | P
                             ylabel="objective")
         write_metadata(out_dir, {"kind": "visualize", "layer": layer, "channels": channels, "config": to_dict(cfg),
                                  "model": net.model_name, "weights": net.weights_info.to_dict(),
-                                 "image": str(image_path), "objectives": history, "interrupted": stop.name or None})
+                                 "image": str(image_path), "objectives": history, "interrupted": stop.name or None,
+                                 "device": str(device)})
     return VisualizeResult(images, history, channels, out_dir, image_path, stop.name or None)
 
 
