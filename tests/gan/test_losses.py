@@ -87,3 +87,28 @@ def test_instance_noise():
     torch.manual_seed(0)
     noisy = add_instance_noise(x, 0.5)
     assert float(noisy.std()) == pytest.approx(0.5, rel=0.05)
+
+
+def test_gradient_penalty_is_two_sided_and_takes_a_given_eps():
+    torch.manual_seed(0)
+    real, fake = torch.randn(8, 1, 4, 4), torch.randn(8, 1, 4, 4)
+    unit = torch.randn(16)
+    unit = unit / unit.norm()
+    # ||grad|| = 0.5 < 1: WGAN-GP's two-sided penalty is (0.5 - 1)^2 = 0.25; a one-sided max(0, ||g|| - 1)^2 gives 0
+    assert float(gradient_penalty(lambda x: x.flatten(1) @ (0.5 * unit), real, fake).detach()) == pytest.approx(0.25,
+                                                                                               rel=1e-5)
+    # the interpolation weights: eps = 1 puts x_hat on the real images, so a critic whose gradient norm is 2 at
+    # the real points and 1 at the fakes is penalised (2 - 1)^2 = 1 there, and 0 with eps = 0 (x_hat on the fakes)
+    def critic(x):  # D(x) = ||x||^2 / 2, whose gradient is x itself
+        return (x.flatten(1) ** 2).sum(1) / 2
+
+    real_u = real / real.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * 2  # norm 2
+    fake_u = fake / fake.flatten(1).norm(dim=1).view(-1, 1, 1, 1)  # norm 1
+    assert float(gradient_penalty(critic, real_u, fake_u, eps=torch.ones(8)).detach()) == pytest.approx(1.0, rel=1e-5)
+    assert float(gradient_penalty(critic, real_u, fake_u, eps=torch.zeros(8)).detach()) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_instance_noise_takes_given_noise():
+    x = torch.zeros(3, 2)
+    noise = torch.ones(3, 2)
+    torch.testing.assert_close(add_instance_noise(x, 0.5, noise), torch.full((3, 2), 0.5))

@@ -62,14 +62,19 @@ OBJECTIVES: dict[str, tuple[Callable[..., torch.Tensor], Callable[[torch.Tensor]
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
-                     fake: torch.Tensor) -> torch.Tensor:
+                     fake: torch.Tensor, *, eps: torch.Tensor | None = None) -> torch.Tensor:
     """Two-sided gradient penalty of Gulrajani et al. 2017, "Improved Training of Wasserstein GANs":
     E[(||∇_x̂ D(x̂)||₂ - 1)²] at x̂ = ε x + (1 - ε) G(z), ε ~ U[0, 1] per example. Multiply by λ (10 in the paper).
+    Two-sided: a gradient norm below 1 is penalised as much as one above (the one-sided max(0, ||∇|| - 1)² is not).
 
+    ``eps`` (B,) may be given (the trainer draws it from its per-step stream); otherwise it comes from the global RNG.
     The graph is kept (``create_graph``), so the penalty's own gradient reaches the critic's weights.
     """
     eps_shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-    eps = torch.rand(eps_shape, device=real.device, dtype=real.dtype)
+    if eps is None:
+        eps = torch.rand(eps_shape, device=real.device, dtype=real.dtype)
+    else:
+        eps = eps.to(device=real.device, dtype=real.dtype).view(eps_shape)
     mixed = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)
     scores = critic(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
@@ -84,7 +89,10 @@ def clip_weights_(module: nn.Module, clip_value: float) -> None:
         p.clamp_(-clip_value, clip_value)
 
 
-def add_instance_noise(x: torch.Tensor, std: float) -> torch.Tensor:
+def add_instance_noise(x: torch.Tensor, std: float, noise: torch.Tensor | None = None) -> torch.Tensor:
     """Instance noise (Sønderby et al. 2017, "Amortised MAP Inference for Image Super-resolution"; Arjovsky & Bottou
-    2017): Gaussian noise of ``std`` on the discriminator's inputs, real and fake alike, so their supports overlap."""
-    return x if std <= 0 else x + std * torch.randn_like(x)
+    2017): Gaussian noise of ``std`` on the discriminator's inputs, real and fake alike, so their supports overlap.
+    ``noise`` (standard normal, shaped like ``x``) may be given; otherwise it is drawn from the global RNG."""
+    if std <= 0:
+        return x
+    return x + std * (torch.randn_like(x) if noise is None else noise.to(device=x.device, dtype=x.dtype))

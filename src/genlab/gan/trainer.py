@@ -7,7 +7,6 @@ as in Arjovsky et al. 2017, Algorithm 1). ``--max-steps`` therefore counts discr
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -94,24 +93,49 @@ class GANTrainer(Trainer):
     From the engine's TrainConfig it uses lr (the generator's; ``options.lr_d`` for D), Adam betas, the LR schedule,
     precision (fp32/bf16), batch size and steps; the optimiser type follows the objective (RMSprop for ``wgan``, as
     Arjovsky et al. prescribe; Adam otherwise), and ``optimizer`` / ``weight_decay`` / ``grad_clip`` are not used.
+
+    Under ``torchrun`` the model is not wrapped in DistributedDataParallel (two optimisers, and WGAN-GP's double
+    backward, which DDP does not support): D's and G's gradients are averaged over the ranks before each optimiser
+    step. Every random draw of a step (noise z, the penalty's ε, label flips, instance noise) comes from a generator
+    seeded by (seed, step), drawn for the whole global batch, and each rank keeps its share (the examples the data
+    sampler gives it), so N processes x batch b see the same numbers as one process x batch N·b. BatchNorm in G (and
+    in D with ``--d-norm batch``) normalises each rank's own batch, as in any DDP run without SyncBatchNorm.
     """
+
+    wrap_ddp = False  # the trainer averages gradients itself (average_gradients)
+    HISTORY = 20  # logged losses kept for the divergence monitor (it looks at the last 5)
 
     def __init__(self, model: GAN, train_data, config, run_dir, *, options: GANTrainOptions, **kwargs: Any) -> None:
         super().__init__(model, train_data, config, run_dir, **kwargs)
         self.options = options.resolved(model.config)
         self.d_loss_fn, self.g_loss_fn = OBJECTIVES[model.config.loss]
+        # Checkpointed through extra_state(): the losses the divergence monitor has seen, the last generator loss
+        # and which warnings were already printed.
         self._history: dict[str, list[float]] = {"d": [], "g": []}
-        self._last_g: dict[str, torch.Tensor] = {}
+        self._last_g_loss: float | None = None
         self._warned: set[str] = set()
-        # With n_critic > 1 the generator's optimiser skips steps while the engine steps every LR schedule.
-        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
         if config.precision == "fp16":
             raise ConfigError("--precision fp16 is not supported for GANs (two optimisers, one loss scaler); "
                               "use fp32 or bf16")
 
+    def fit(self, *args: Any, **kwargs: Any):
+        # With n_critic > 1 the generator's optimiser skips steps while the engine steps every LR schedule; torch
+        # warns about that on the first steps. Silenced for this training run only, not for the whole process.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before")
+            return super().fit(*args, **kwargs)
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"history": {k: list(v) for k, v in self._history.items()}, "last_g_loss": self._last_g_loss,
+                "warned": sorted(self._warned)}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        history = state.get("history") or {}
+        self._history = {"d": list(history.get("d", [])), "g": list(history.get("g", []))}
+        self._last_g_loss = state.get("last_g_loss")
+        self._warned = set(state.get("warned", []))
+
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        if self.dist.enabled:
-            raise ConfigError("GAN training runs in one process; launch it without torchrun")
         cfg, model = self.config, self.model
         lr_g, lr_d = cfg.lr, self.options.lr_d or cfg.lr
         g_params = list(model.generator.parameters())
@@ -125,11 +149,28 @@ class GANTrainer(Trainer):
         return {"generator": torch.optim.Adam(g_params, lr=lr_g, **kwargs),
                 "discriminator": torch.optim.Adam(d_params, lr=lr_d, **kwargs)}
 
-    # ---- one step ----------------------------------------------------------------------------------------------------
+    # ---- randomness: one stream per (seed, step, draw), shared by every rank ------------------------------------------
+    def _draw(self, sampler: Any, n: int, *shape: int, draw: int) -> torch.Tensor:
+        """``sampler`` (torch.randn / torch.rand) for the global batch of this step; this rank's rows.
+
+        The data sampler gives rank r the global batch's examples r, r + N, r + 2N ... (N ranks), so the rows are
+        taken with the same stride: every example keeps its noise whatever the number of processes.
+        """
+        world = self.dist.world_size if self.dist.enabled else 1
+        rank = self.dist.rank if self.dist.enabled else 0
+        seed = (self.config.seed * 1_000_003 + self.step * 16 + draw) % (2 ** 63)
+        full = sampler((n * world, *shape), generator=torch.Generator().manual_seed(seed))
+        return full[rank::world].to(self.device)
+
     def _noise_std(self) -> float:
         cfg = self.config
         total = cfg.max_steps or cfg.epochs * (len(self.train_data) // cfg.batch_size)
         return self.options.instance_noise * max(0.0, 1.0 - self.step / total)
+
+    def _instance_noise(self, x: torch.Tensor, std: float, draw: int) -> torch.Tensor:
+        if std <= 0:
+            return x
+        return add_instance_noise(x, std, self._draw(torch.randn, x.shape[0], *x.shape[1:], draw=draw))
 
     def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None):
         model = self.model
@@ -144,8 +185,9 @@ class GANTrainer(Trainer):
         real_t: Any = 1.0 - opts.label_smoothing
         fake_t: Any = 0.0
         if opts.label_flip > 0:
-            flip_r = (torch.rand_like(real_scores) < opts.label_flip).float()
-            flip_f = (torch.rand_like(real_scores) < opts.label_flip).float()
+            n = real_scores.shape[0]
+            flip_r = (self._draw(torch.rand, n, draw=3) < opts.label_flip).float()
+            flip_f = (self._draw(torch.rand, n, draw=4) < opts.label_flip).float()
             real_t = real_t * (1 - flip_r)
             fake_t = flip_f
         return real_t, fake_t
@@ -159,12 +201,13 @@ class GANTrainer(Trainer):
         n = real.shape[0]
         std = self._noise_std()
         opt_d, opt_g = self.optimizers["discriminator"], self.optimizers["generator"]
+        d_params = list(model.discriminator.parameters())
 
         # Discriminator / critic step.
         with autocast(self.device, self.config.precision):
             with torch.no_grad():
-                fake = model.generator(torch.randn(n, mcfg.latent_dim, device=self.device), labels)
-            real_in, fake_in = add_instance_noise(real, std), add_instance_noise(fake, std)
+                fake = model.generator(self._draw(torch.randn, n, mcfg.latent_dim, draw=0), labels)
+            real_in, fake_in = self._instance_noise(real, std, 5), self._instance_noise(fake, std, 6)
             d_real, d_fake = self._d_outputs(real_in, fake_in, labels)
             if mcfg.loss == "ns":
                 real_t, fake_t = self._ns_targets(d_real)
@@ -175,48 +218,55 @@ class GANTrainer(Trainer):
             out: dict[str, torch.Tensor] = {"loss": d_loss.detach(), "d_loss": d_loss.detach()}
             total = d_loss
             if mcfg.loss == "wgan-gp" and opts.gp_weight > 0:
-                gp = gradient_penalty(lambda x: model.discriminate(x, labels), real_in, fake_in)
+                gp = gradient_penalty(lambda x: model.discriminate(x, labels), real_in, fake_in,
+                                      eps=self._draw(torch.rand, n, draw=2))
                 total = d_loss + opts.gp_weight * gp
                 out["gp"] = gp.detach()
         self.check_finite(total, what="discriminator loss")
         opt_d.zero_grad(set_to_none=True)
         total.backward()
+        self.average_gradients(d_params)  # under torchrun: the mean over ranks (a no-op in one process)
         opt_d.step()
         if mcfg.loss == "wgan":
             clip_weights_(model.discriminator, opts.clip_value)
         out["d_real"] = d_real.detach().float().mean()
         out["d_fake"] = d_fake.detach().float().mean()
 
-        # Generator step, every n_critic-th engine step.
+        # Generator step, every n_critic-th engine step. Its loss is logged on these steps only (the engine averages
+        # each key over the steps that have it).
         if (self.step + 1) % opts.n_critic == 0:
+            g_params = list(model.generator.parameters())
             model.discriminator.requires_grad_(False)  # no D weight gradients: they would be thrown away
             try:
                 with autocast(self.device, self.config.precision):
-                    fake = model.generator(torch.randn(n, mcfg.latent_dim, device=self.device), labels)
-                    g_loss = self.g_loss_fn(model.discriminate(add_instance_noise(fake, std), labels).float())
+                    fake = model.generator(self._draw(torch.randn, n, mcfg.latent_dim, draw=1), labels)
+                    g_loss = self.g_loss_fn(model.discriminate(self._instance_noise(fake, std, 7), labels).float())
                 self.check_finite(g_loss, what="generator loss")
                 opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
             finally:
                 model.discriminator.requires_grad_(True)
+            self.average_gradients(g_params)
             opt_g.step()
             g_step = (self.step + 1) // opts.n_critic
             # EMA with a warm-up (as TF's ExponentialMovingAverage with num_updates): early averages are not
             # dragged towards the random initial weights.
             decay = min(opts.ema_decay, (1.0 + g_step) / (10.0 + g_step))
             model.update_ema(decay)
-            self._last_g = {"g_loss": g_loss.detach()}
-        out.update(self._last_g)
+            out["g_loss"] = g_loss.detach()
+            self._last_g_loss = float(g_loss.detach())
         self._watch(out)
         return out
 
     def _watch(self, out: dict[str, torch.Tensor]) -> None:
         """Divergence warnings from the losses at each log interval (printed once per kind)."""
-        if (self.step + 1) % self.config.log_every or "g_loss" not in out:
+        if (self.step + 1) % self.config.log_every or self._last_g_loss is None:
             return
         self._history["d"].append(float(out["d_loss"]))
-        self._history["g"].append(float(out["g_loss"]))
+        self._history["g"].append(self._last_g_loss)
+        for k in self._history:
+            del self._history[k][:-self.HISTORY]
         msg = divergence_warning(self.model.config.loss, self._history["d"], self._history["g"])
         if msg and "divergence" not in self._warned:
             self._warned.add("divergence")
-            print(f"warning (step {self.step + 1}): {msg}", file=sys.stderr, flush=True)
+            self._say(f"warning (step {self.step + 1}): {msg}")
