@@ -15,7 +15,8 @@ from genlab.data.datasets import ImageDataConfig
 from genlab.metrics import binarize_images, iwae_log_likelihood
 from genlab.vae import VAEConfig, build_vae
 from genlab.vae import train as train_vae
-from genlab.latent.losses import gaussian_nll, iwae_bound, kl_divergence, log_normal
+from genlab.latent.losses import gaussian_nll, kl_divergence, log_normal
+from genlab.metrics.likelihood import iwae_bound
 from helpers import assert_one_line_error
 
 FAST = ["--batch-size", "32", "--log-every", "2", "--no-progress", "--no-tensorboard", "--device", "cpu"]

@@ -83,7 +83,7 @@ def add_family_parser(subparsers: argparse._SubParsersAction, family: str) -> No
     clikit.add_run_argument(s)
     s.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    clikit.add_output_arguments(s, default="RUN_DIR/samples", what="the PNG (sample_seed<S>.png)")
+    clikit.add_output_arguments(s, default="RUN_DIR/samples, as sample_seed<SEED>.png", what="the PNG")
     clikit.add_device_argument(s)
     s.set_defaults(func=lambda a: _sample(a, family))
 
@@ -101,7 +101,7 @@ def add_family_parser(subparsers: argparse._SubParsersAction, family: str) -> No
                             "2016; 5000 is the reporting standard; costs N*K decoder passes) (default: 0 = off)")
         e.add_argument("--iwae-images", type=int, default=None, metavar="N",
                        help="use the first N test images for --iwae-k (default: all)")
-    clikit.add_output_arguments(e, default="RUN_DIR", what="the JSON (eval.json)")
+    clikit.add_output_arguments(e, default="RUN_DIR, as eval.json", what="the JSON")
     clikit.add_device_argument(e)
     clikit.add_progress_argument(e)
     e.set_defaults(func=lambda a: _evaluate(a, family))
@@ -160,7 +160,7 @@ def _evaluate(args: argparse.Namespace, family: str) -> int:
 
 def _tool_common(p: argparse.ArgumentParser, *, default_name: str, data: bool = True) -> None:
     clikit.add_run_argument(p)
-    clikit.add_output_arguments(p, default="RUN_DIR/plots", what=f"the PNG ({default_name})")
+    clikit.add_output_arguments(p, default=f"RUN_DIR/plots, as {default_name}", what="the PNG")
     if data:
         add_evaluation_data_arguments(p)
     clikit.add_device_argument(p)
@@ -221,8 +221,8 @@ def add_tool_parsers(sub: argparse._SubParsersAction, *, family: str) -> None:
     _tool_common(p, default_name="interpolate.png")
     p.add_argument("a", metavar="A", help="test:INDEX or an image file")
     p.add_argument("b", metavar="B", help="test:INDEX or an image file")
-    p.add_argument("--frames", "--steps", dest="frames", type=int, default=10,
-                   help="images per row, endpoints included (default: 10)")
+    p.add_argument("--frames", type=int, default=10, help="images per row, endpoints included (default: 10)")
+    p.add_argument("--steps", dest="frames", type=int, help=argparse.SUPPRESS)  # the old name of --frames
     p.set_defaults(func=_run_tool("interpolate", lambda a: "interpolate.png", lambda fn, a, out, data: fn(
         a.run, a.a, a.b, frames=a.frames, out=out, family=family, device=a.device, **data)))
 

@@ -1,7 +1,8 @@
 """The objectives of the latent models as small pure functions (per-example values in nats unless stated).
 
 * VAE: :func:`kl_divergence`, :func:`bernoulli_nll`, :func:`gaussian_nll`, :func:`negative_elbo` (Kingma & Welling 2014;
-  beta-VAE, Higgins et al. 2017; sigma-VAE, Rybkin et al. 2021) and the IWAE bound (Burda et al. 2016).
+  beta-VAE, Higgins et al. 2017; sigma-VAE, Rybkin et al. 2021). The IWAE bound (Burda et al. 2016) is a metric:
+  :func:`genlab.metrics.likelihood.iwae_bound`.
 * Autoencoder: :func:`reconstruction_loss` (Bernoulli NLL or squared error).
 * Adversarial autoencoder: :func:`discriminator_loss`, :func:`generator_loss` (Makhzani et al. 2016; batch means).
 """
@@ -77,17 +78,6 @@ def negative_elbo(logits: torch.Tensor, target: torch.Tensor, mu: torch.Tensor, 
     return {"recon": recon, "kl": kl, "nelbo": recon + kl, "loss": recon + beta * kl}
 
 
-def iwae_bound(log_weights: torch.Tensor) -> torch.Tensor:
-    """The importance-weighted bound log (1/k) sum_i w_i from (..., k) log-weights, in a numerically safe way.
-
-    Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders" (2016): with
-    ``log w_i = log p(x, z_i) - log q(z_i | x)`` and z_i ~ q(z | x), this lower-bounds log p(x), is >= the ELBO
-    (k = 1) in expectation, and tightens as k grows.  (..., k) -> (...)
-    """
-    k = log_weights.shape[-1]
-    return torch.logsumexp(log_weights.double(), dim=-1) - math.log(k)
-
-
 # ---- autoencoder ---------------------------------------------------------------------------------------------------
 
 def squared_error(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -128,5 +118,5 @@ def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 
 
 __all__ = ["kl_divergence", "bernoulli_nll", "gaussian_nll", "log_normal", "reparameterize", "negative_elbo",
-           "iwae_bound", "squared_error", "reconstruction_loss", "RECON_LOSSES", "discriminator_loss",
+           "squared_error", "reconstruction_loss", "RECON_LOSSES", "discriminator_loss",
            "generator_loss"]
