@@ -100,6 +100,19 @@ def test_images_too_small_for_the_network(cli, tmp_path, args, needles):
     assert_one_line_error(code, err, *needles)
 
 
+def test_tiles_need_a_margin_the_network_can_run_on(cli, tmp_path):
+    """Edge tiles are the margin plus as little as 1 px: a margin below the network's minimum was a conv error."""
+    code, _, err = cli("dream", "run", _png(tmp_path / "p.png", 100, 100), "--weights", "random", "--layers",
+                       "mixed2:1", "--octaves", "1", "--tile-size", "48", "--tile-margin", "8", "--device", "cpu",
+                       "--no-progress", "--out", tmp_path / "o")
+    assert_one_line_error(code, err, "--tile-margin 8 is too small for inception_v3 up to Mixed_5d",
+                          "use --tile-margin 27 or more")
+    code, out, err = cli("dream", "run", tmp_path / "p.png", "--weights", "random", "--layers", "mixed2:1",
+                         "--octaves", "1", "--steps-per-octave", "1", "--tile-size", "48", "--tile-margin", "27",
+                         "--device", "cpu", "--no-progress", "--out", tmp_path / "o")
+    assert code == 0, err
+
+
 def test_image_too_small_for_the_fast_style_network(cli, tmp_path):
     """Its 9x9 convolution's reflection padding needs at least 5 px (measured on the meta device, checked here)."""
     import genlab

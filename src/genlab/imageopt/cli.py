@@ -6,6 +6,10 @@
     genlab style run CONTENT STYLE [STYLE ...]       Gatys et al. (optimise the pixels)
     genlab style train --dataset FOLDER --style-image S   a fast (feed-forward) style network
     genlab style apply RUN IMAGE                     stylise a photo with it, in one pass
+    genlab style evaluate RUN                        its perceptual losses on held-out photos (RUN/eval.json)
+
+``apply``, not ``sample``: stylising is a deterministic function of an input photo (no ``--n``, no seed), which is
+what every other family's ``sample`` is not.
 
 ``--out DIR`` is always a folder (the figures and metadata.json go there), ``--output FILE`` the one main image;
 both are checked before any work. ``--device`` defaults to auto, ``--no-progress`` hides progress.

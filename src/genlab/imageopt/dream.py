@@ -18,6 +18,7 @@ import torch
 
 from ..core.config import cfg_field, check_int, check_non_negative, check_positive, to_dict
 from ..core.device import resolve_device
+from ..core.errors import ConfigError
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..features import FeatureNetwork, load_feature_network, parse_layer_weights
 from ..features.output import (check_size, load_input_image, resize, save_image, save_loss_curve, save_row_figure,
@@ -164,6 +165,8 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
                      hint="use a larger image or --size" + (", or fewer --octaves" if cfg.octaves > 1 else ""))
     if guide is not None:
         check_image_fits(net, *guide.shape[-2:], what="the guide image", hint="use a larger guide image")
+    if cfg.tile_size and max(shapes[-1]) > cfg.tile_size:
+        _check_tile_margin(net, list(weights), cfg)
     if cfg.channels_last:
         net = net.to(memory_format=torch.channels_last)
     original = _to_channels(original, net.in_channels).to(device)
@@ -208,6 +211,18 @@ def deepdream(image: str | Path | torch.Tensor, config: DreamConfig | None = Non
         _write(out_dir, image_path, result_img, octave_images, losses, marks[:-1], cfg, net, source, seconds,
                shapes, notes, stop.name or None)
     return DreamResult(result_img, losses, octave_images, out_dir, seconds, notes, image_path, stop.name or None)
+
+
+def _check_tile_margin(net: FeatureNetwork, layers: list[str], cfg: DreamConfig) -> None:
+    """A tile at the image's far edge is computed on its margin plus as little as one pixel of core, so the margin
+    (rounded up to the deepest stride, as :func:`tiled_gradient` does) must cover the network's smallest input."""
+    minimum = net.min_input_size()
+    align = max(net.strides(layers).values())
+    margin = -(-cfg.tile_margin // align) * align
+    if margin + 1 < minimum:
+        raise ConfigError(f"--tile-margin {cfg.tile_margin} is too small for {net.model_name} up to {net.names[-1]}: "
+                          f"edge tiles are computed on the margin plus >= 1 px and the network needs {minimum} px; "
+                          f"use --tile-margin {minimum} or more")
 
 
 def _to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
