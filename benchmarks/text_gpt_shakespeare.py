@@ -98,7 +98,7 @@ def run_reference(train_ids, val_ids, tok, *, max_iters=2000, seed=1337):
 
 def run_genlab(corpus, model_cfg, train_cfg, out):
     t0 = time.time()
-    result = train(TextConfig(corpus=str(corpus), model="gpt"), model_cfg, train_cfg, out=out)
+    result = train(model_cfg, TextConfig(corpus=str(corpus), model="gpt"), train_cfg, out=out)
     return result, time.time() - t0
 
 

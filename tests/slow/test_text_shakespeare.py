@@ -21,19 +21,21 @@ def quick(**kw) -> TrainConfig:
 
 
 def test_default_gpt_400_steps(tmp_path):
-    result = train(TextConfig(corpus=str(CORPUS), model="gpt"), None, quick(max_steps=400), out=tmp_path / "gpt")
+    result = train(data_config=TextConfig(corpus=str(CORPUS), model="gpt"), train_config=quick(max_steps=400),
+                   out=tmp_path / "gpt")
     loss = result.eval_metrics["eval/loss"]
     assert loss < LIMIT_GPT_400, loss  # untrained: ln 65 = 4.17
     assert result.eval_metrics["eval/bits_per_char"] == pytest.approx(loss / math.log(2))
     rows = [r for r in read_metrics(tmp_path / "gpt") if "train/loss" in r]
     assert rows[-1]["train/loss"] < rows[0]["train/loss"] - 1.0
-    again = evaluate(tmp_path / "gpt")  # the run's validation split, through the public evaluate()
+    again = evaluate(tmp_path / "gpt", device="cpu")  # the run's validation split, through the public evaluate()
     assert again["loss"] == pytest.approx(loss, rel=1e-5)
+    assert again["unknown_tokens"] == 0 and again["unknown_share"] == 0.0
 
 
 def test_default_lstm_150_steps(tmp_path):
-    result = train(TextConfig(corpus=str(CORPUS), model="lstm"), None, quick(max_steps=150, batch_size=16),
-                   out=tmp_path / "lstm")
+    result = train(data_config=TextConfig(corpus=str(CORPUS), model="lstm"),
+                   train_config=quick(max_steps=150, batch_size=16), out=tmp_path / "lstm")
     assert result.eval_metrics["eval/loss"] < LIMIT_LSTM_150, result.eval_metrics
 
 

@@ -319,10 +319,10 @@ def test_char_evaluate_unknown_refuse_map_skip(cli, trained_run, tmp_path):
 
 
 def test_progress_lines_when_stdout_is_not_a_terminal(cli, trained_run, monkeypatch):
-    from genlab.text import train as api_module  # noqa: F401  (the function; the module is below)
-    import sys
+    import importlib
 
-    monkeypatch.setattr(sys.modules["genlab.text.train"]._Progress, "after_s", 0.0)
+    api = importlib.import_module("genlab.text.train")  # the module (genlab.text.train is also the function)
+    monkeypatch.setattr(api._Progress, "after_s", 0.0)
     code, stdout, err = cli("text", "sample", trained_run, "--length", "200")
     assert code == 0, err
     lines = err.strip().splitlines()
