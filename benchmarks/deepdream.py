@@ -10,7 +10,7 @@ ImageNet weights cannot be downloaded here) and scikit-image's astronaut photo a
 (10, calibrated for ImageNet activations) is off for both, so both run all 60 steps.
 
     python benchmarks/deepdream.py                       # 3 octaves at 400 px (the issue's setting)
-    python benchmarks/deepdream.py --size 160 --steps 3  # smoke run
+    python benchmarks/deepdream.py --size 160 --steps-per-octave 3  # smoke run
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def run_one(which: str, size: int, steps: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=400)
-    p.add_argument("--steps", type=int, default=20, help="steps per octave")
+    p.add_argument("--steps-per-octave", dest="steps", type=int, default=20, help="as genlab dream run's")
     p.add_argument("--variants", default="reference,genlab,genlab-nchw", help="genlab-nchw: --no-channels-last")
     p.add_argument("--out", default="benchmarks/results/deepdream.json")
     p.add_argument("--one", help=argparse.SUPPRESS)
@@ -109,7 +109,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.size, args.steps)))
         return
-    rows = side_by_side(__file__, args.variants.split(","), ["--size", str(args.size), "--steps", str(args.steps)],
+    rows = side_by_side(__file__, args.variants.split(","), ["--size", str(args.size), "--steps-per-octave", str(args.steps)],
                         title=f"DeepDream, InceptionV3 (random weights, seed 0), {args.size}x{args.size} px, "
                               f"3 octaves x {args.steps} steps", per="step")
     write_results(args.out, {"benchmark": "deepdream", "size": args.size, "steps_per_octave": args.steps,

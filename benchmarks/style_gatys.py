@@ -6,12 +6,12 @@ float32 NCHW, and recomputes the content features and the style Gram matrices fr
 genlab: :func:`genlab.style.style_transfer` (targets cached once, one image per evaluation, network cut after
 block5_conv2, channels-last). Both: the same random-weight VGG19 (seed 0: ImageNet weights cannot be downloaded
 here), the same loss definitions and weights, the same content/style photos (scikit-image astronaut / coffee,
-centre-cropped), L-BFGS with strong-Wolfe line search from the content image, exactly ``--steps`` loss evaluations.
+centre-cropped), L-BFGS with strong-Wolfe line search from the content image, exactly ``--evaluations`` loss evaluations.
 
 Each side runs in its own subprocess (sequentially), so its peak memory (max RSS) is its own.
 
     python benchmarks/style_gatys.py                      # 300 evaluations at 256 px (the issue's setting)
-    python benchmarks/style_gatys.py --size 96 --steps 10 # smoke run
+    python benchmarks/style_gatys.py --size 96 --evaluations 10 # smoke run
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ def side_by_side(script: str, variants: list[str], argv: list[str], *, title: st
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", type=int, default=256)
-    p.add_argument("--steps", type=int, default=300, help="loss evaluations (forward+backward passes)")
+    p.add_argument("--evaluations", dest="steps", type=int, default=300,
+                   help="loss evaluations (forward+backward passes), as genlab style run's")
     p.add_argument("--variants", default="reference,genlab", help="also: genlab-nchw (channels-last off)")
     p.add_argument("--out", default="benchmarks/results/style_gatys.json")
     p.add_argument("--one", help=argparse.SUPPRESS)
@@ -142,7 +143,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one, args.size, args.steps)))
         return
-    rows = side_by_side(__file__, args.variants.split(","), ["--size", str(args.size), "--steps", str(args.steps)],
+    rows = side_by_side(__file__, args.variants.split(","), ["--size", str(args.size), "--evaluations", str(args.steps)],
                         title=f"Gatys style transfer, VGG19 (random weights, seed 0), {args.size}x{args.size} px, "
                               f"{args.steps} L-BFGS loss evaluations", per="eval")
     write_results(args.out, {"benchmark": "style_gatys", "size": args.size, "steps": args.steps, "rows": rows})
