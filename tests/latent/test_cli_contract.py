@@ -143,3 +143,9 @@ def test_python_api_is_symmetric_and_takes_a_model(runs, tmp_path):
     assert r["num_images"] == 128 and not (tmp_path / "eval.json").exists()
     with pytest.raises(genlab.ConfigError, match="not a vae model"):
         genlab.vae.sample(model, 4, out=tmp_path / "v.png")
+    # out= names a file (x.png) or a folder (an existing one, or a name without a suffix): the default name inside.
+    assert genlab.aae.sample(runs["aae"], 4, out=tmp_path / "figs") == tmp_path / "figs" / "sample_seed0.png"
+    data = genlab.data.datasets.saved_data_config(runs["aae"])
+    assert genlab.latent.reconstruct(model, n=2, out=tmp_path / "figs", data_config=data) == \
+        tmp_path / "figs" / "reconstruct.png"
+    assert (tmp_path / "figs" / "sample_seed0.png").is_file() and (tmp_path / "figs" / "reconstruct.png").is_file()

@@ -192,11 +192,17 @@ def _model_and_run(model_or_run: Any, family: str, device: str) -> tuple[GenlabM
 
 
 def _file(out: str | Path | None, run_dir: Path | None, default: Path) -> Path | None:
-    """``out`` as a file (a folder gets ``default``'s name); else ``default`` under the run folder."""
+    """``out`` as a file; a folder (an existing one, or a name without a suffix) gets ``default``'s file name.
+    Without ``out``: ``default`` under the run folder (None for a model object)."""
     if out is not None:
-        out = Path(out)
-        return out / default.name if out.is_dir() else out
+        return as_file(out, default.name)
     return None if run_dir is None else run_dir / default
+
+
+def as_file(out: str | Path, name: str) -> Path:
+    """``out`` if it names a file (``x.png``), else ``out / name`` (an existing folder or a name without a suffix)."""
+    out = Path(out)
+    return out / name if out.is_dir() or not out.suffix else out
 
 
 def sample_latent(family: str, model_or_run: Any, n: int = 64, *, seed: int = 0, out: str | Path | None = None,

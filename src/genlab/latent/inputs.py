@@ -50,9 +50,10 @@ class Source:
     data_config: ImageDataConfig | None
 
     def out_path(self, out: str | Path | None, name: str) -> Path:
-        """``out`` (a folder gets ``name``), else ``RUN/plots/name``."""
+        """``out`` (a folder, or a name without a suffix, gets ``name``), else ``RUN/plots/name``."""
         if out is not None:
-            return Path(out) / name if Path(out).is_dir() else Path(out)
+            out = Path(out)
+            return out / name if out.is_dir() or not out.suffix else out
         if self.run_dir is None:
             raise ConfigError("pass out=PATH.png when giving a model object rather than a run folder")
         return self.run_dir / "plots" / name
