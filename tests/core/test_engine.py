@@ -110,8 +110,9 @@ def test_grad_clip_bf16_and_sgd_run(tmp_path):
 
 
 def test_fewer_examples_than_a_batch(tmp_path):
-    with pytest.raises(DataError, match="fewer than one batch"):
+    with pytest.raises(DataError, match="fewer than one batch") as err:
         make_trainer(tmp_path / "run", data=toy_data(n=5)).fit()
+    assert "pass --batch-size 5 (or fewer)" in str(err.value)  # the one flag to change, with a value that works
 
 
 @pytest.mark.parametrize("bad", [dict(epochs=-1), dict(max_steps=0), dict(lr=0), dict(batch_size=0),

@@ -548,7 +548,8 @@ class Trainer:
         steps_per_epoch = len(sampler) // cfg.batch_size
         if steps_per_epoch == 0:
             raise DataError(f"the training data has {len(data)} examples, fewer than one batch of {cfg.batch_size}"
-                            f"{' per process' if self.dist.enabled else ''}; lower --batch-size or add data")
+                            f"{' per process' if self.dist.enabled else ''}; pass --batch-size {max(1, len(sampler))} (or fewer) "
+                            f"or add data")
         total = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * steps_per_epoch
 
         self.optimizers = self.build_optimizers()
