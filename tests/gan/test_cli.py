@@ -32,30 +32,66 @@ def test_train_sample_evaluate_with_fid_and_figures(cli, tiny_mnist, tmp_path):
     code, stdout, err = cli(*train_args(tiny_mnist, out, "--max-steps", "6", "--fid-every", "3", "--fid-samples",
                                         "64", "--sample-every", "3", "--size", "32"))
     assert code == 0, err
-    assert "FID" in stdout and "trained 6 steps" in stdout
-    assert "test accuracy" in err  # the domain classifier's accuracy is reported
+    assert "FID" in stdout and "trained 6 steps" in stdout and "raw, not x1000" in stdout
+    assert "test accuracy" in err and "all 128 test images" in err  # what FID is measured on, said up front
+    assert "warning: FID/KID not meaningful: only 128 reference images" in err  # trial #6: small reference
     rows = read_metrics(out)
     fids = [r["eval/fid"] for r in rows if "eval/fid" in r]
-    assert len(fids) == 2 and all(f >= 0 for f in fids)
-    assert all(r["eval/kid_std"] >= 0 for r in rows if "eval/kid_std" in r)
+    assert len(fids) == 2 and fids[0] != fids[1]  # the generator moved between the evaluations
+    assert all(f > 1.0 for f in fids)  # a 6-step GAN is far from the data (FID of the test set to itself is ~0)
     assert {p.name for p in (out / "figures").iterdir()} == {"losses.png", "fid.png", "samples_over_training.png",
                                                              "interpolation.png"}
     assert Image.open(out / "samples" / "step_000006.png").size == (8 * 34 + 2, 8 * 34 + 2)
 
-    code, stdout, err = cli("gan", "sample", out, "--n", "9", "--out", tmp_path / "s.png", "--seed", "3")
+    code, stdout, err = cli("gan", "sample", out, "--n", "9", "--output", tmp_path / "s.png", "--seed", "3")
     assert code == 0, err
     assert Image.open(tmp_path / "s.png").size == (3 * 34 + 2, 3 * 34 + 2)
-    cli("gan", "sample", out, "--n", "9", "--out", tmp_path / "s2.png", "--seed", "3")
+    cli("gan", "sample", out, "--n", "9", "--output", tmp_path / "s2.png", "--seed", "3")
     assert (tmp_path / "s.png").read_bytes() == (tmp_path / "s2.png").read_bytes()  # same seed, same picture
-    assert cli("gan", "sample", out, "--n", "9", "--out", tmp_path / "raw.png", "--no-ema")[0] == 0
+    code, stdout, err = cli("gan", "sample", out, "--n", "9", "--out", tmp_path / "grids", "--no-ema")
+    assert code == 0, err
+    assert (tmp_path / "grids" / "sample_seed0.png").exists() and "sample_seed0.png" in stdout
 
-    code, stdout, err = cli("gan", "evaluate", out, "--n", "100")
+    code, stdout, err = cli("gan", "evaluate", out, "--fid-samples", "100")
     assert code == 0, err
     r = json.loads((out / "eval.json").read_text())
-    assert r["n_fake"] == 100 and r["n_real"] == 128 and r["fid"] >= 0 and r["kid_std"] >= 0
+    assert r["n_fake"] == 100 and r["n_real"] == 128 and r["reference"] == "all 128 test images"
+    assert r["fid"] > 1.0 and r["kid_mean"] > r["kid_std"] > 0
+    assert r["meaningful"] is False and any("reference images" in w for w in r["warnings"])  # trial #6
+    assert "warning: FID/KID not meaningful" in err and "[not meaningful" in stdout
+    assert "FID/KID: 100/100 samples embedded" in err and "\r" not in err  # trial #16: progress, no \r in logs
     assert "not computed" in r["inception_fid"] and "Inception FID: not computed" in stdout  # never a fake number
+    again = cli("gan", "evaluate", out, "--fid-samples", "100", "--output", tmp_path / "e.json", "--no-progress")
+    assert again[0] == 0 and "samples embedded" not in again[2]
+    assert json.loads((tmp_path / "e.json").read_text())["fid"] == r["fid"]  # same seed, same score
     model = genlab.load(out)
     assert isinstance(model, genlab.gan.GAN) and model.sample(2, seed=0).shape == (2, 1, 32, 32)
+
+
+def test_sample_and_evaluate_outputs_are_checked_before_the_work(cli, tiny_mnist, tmp_path):
+    out = tmp_path / "run"
+    assert cli(*train_args(tiny_mnist, out, "--max-steps", "2", "--fid-samples", "0"))[0] == 0
+    code, _, err = cli("gan", "sample", out, "--out", tmp_path / "x.png")
+    assert_one_line_error(code, err, "--out is a folder", "--output")
+    code, _, err = cli("gan", "evaluate", out, "--output", tmp_path / "x.png")
+    assert_one_line_error(code, err, "--output", ".json")
+    code, _, err = cli("gan", "evaluate", out, "--out", tmp_path / "d", "--output", tmp_path / "e.json")
+    assert_one_line_error(code, err, "not both")
+    assert not (out / "eval.json").exists()
+
+
+def test_evaluate_refuses_a_reference_too_small_to_mean_anything(cli, tmp_path):
+    """Trial #6: a folder run with a handful of held-out images gave "FID 0.18" as if excellent."""
+    folder = make_image_folder(tmp_path / "imgs", n_per_class=10)
+    out = tmp_path / "run"
+    code, _, err = cli("gan", "train", "--dataset", folder, "--size", "32", "--out", out, "--max-steps", "2",
+                       "--fid-samples", "16", *FAST[:2], *FAST[4:])
+    assert code == 0, err
+    assert "FID/KID skipped" in err and "at least 50 reference images" in err
+    code, _, err = cli("gan", "evaluate", out, "--fid-samples", "64")
+    lines = [line for line in err.splitlines() if "images" not in line or "genlab: error" in line]
+    assert_one_line_error(code, "\n".join(lines), "at least 50 reference images")
+    assert not (out / "eval.json").exists()
 
 
 def test_resume_via_cli(cli, tiny_mnist, tmp_path):
@@ -63,7 +99,7 @@ def test_resume_via_cli(cli, tiny_mnist, tmp_path):
     assert cli(*train_args(tiny_mnist, out, "--max-steps", "3", "--fid-samples", "0"))[0] == 0
     code, stdout, err = cli("gan", "train", "--out", out, "--resume", "--max-steps", "5", "--no-progress")
     assert code == 0, err
-    assert "resuming" in err and "trained 5 steps" in stdout
+    assert "resuming" in err and "trained 2 steps this run (step 3 -> 5)" in stdout
     code, _, err = cli("gan", "train", "--out", out, "--resume", "--loss", "ns")
     assert_one_line_error(code, err, "cannot change --loss when resuming")
 
@@ -150,8 +186,8 @@ def test_evaluate_on_another_family_and_corrupt_checkpoint(cli, tiny_mnist, tmp_
     weights.write_bytes(weights.read_bytes()[:1000])
     code, _, err = cli("gan", "sample", out)
     assert_one_line_error(code, err, "corrupt or truncated")
-    code, _, err = cli("gan", "evaluate", out, "--n", "1")
-    assert_one_line_error(code, err, "--n must be a whole number >= 2")
+    code, _, err = cli("gan", "evaluate", out, "--fid-samples", "1")
+    assert_one_line_error(code, err, "--fid-samples must be an integer >= 2")
 
 
 def test_inception_fid_is_refused_without_torchmetrics_or_weights(cli, tiny_mnist, tmp_path):
@@ -162,5 +198,5 @@ def test_inception_fid_is_refused_without_torchmetrics_or_weights(cli, tiny_mnis
         pass
     out = tmp_path / "run"
     assert cli(*train_args(tiny_mnist, out, "--max-steps", "2", "--fid-samples", "0"))[0] == 0
-    code, _, err = cli("gan", "evaluate", out, "--n", "50", "--inception")
+    code, _, err = cli("gan", "evaluate", out, "--fid-samples", "50", "--inception")
     assert_one_line_error(code, err, "Inception FID needs torchmetrics")

@@ -4,19 +4,23 @@
     >>> result = gan.train(gan.GANConfig(loss="hinge"), ImageDataConfig("fashion-mnist"), out="runs/gan/fashion")
     >>> gan.evaluate("runs/gan/fashion")        # FID and KID (with its std) on genlab's domain classifier
     >>> gan.sample("runs/gan/fashion", n=64)    # a PNG grid from the EMA generator
+
+``model_or_run`` is a run folder (or saved-model folder) or a loaded :class:`GAN`; ``out`` is the file written (a run
+folder gets ``RUN/samples/...png`` / ``RUN/eval.json`` by default; a model object writes only to ``out``).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..core.config import from_dict, to_dict
+from ..core.config import check_int, from_dict, to_dict
 from ..core.device import resolve_device, seed_everything
 from ..core.engine import RUN_CONFIG, TrainConfig, TrainResult
 from ..core.errors import CheckpointError, ConfigError, DataError
@@ -28,7 +32,7 @@ from ..viz import save_image_grid
 from .figures import make_figures
 from .models import GAN, GANConfig
 from .monitor import feature_diversity, mode_collapse_warning
-from .trainer import GANTrainer, GANTrainOptions, to_data_size
+from .trainer import GANTrainer, GANTrainOptions
 
 FAMILY = "gan"
 
@@ -53,44 +57,24 @@ def default_run_dir(model_config: GANConfig, data_config: ImageDataConfig) -> Pa
     return Path("runs") / FAMILY / f"{data_config.name}-{model_config.loss}-{model_config.size}px-{stamp}"
 
 
-@dataclass
-class FIDReference:
-    """Domain-classifier features of the real test images, computed once per run."""
-
-    classifier: Any
-    accuracy: float
-    features: torch.Tensor
-    diversity: float
-    data_side: int
-
-
-def fid_reference(data_config: ImageDataConfig, test_images: torch.Tensor, *, device: str = "cpu",
-                  progress: bool = False) -> FIDReference:
-    """The cached domain classifier for ``data_config`` (trained once) and the real test set's features."""
-    from ..metrics import compute_features, get_domain_classifier
-
-    classifier, accuracy = get_domain_classifier(data_config, device=device, progress=progress)
-    features = compute_features(classifier, test_images)
-    return FIDReference(classifier, accuracy, features, feature_diversity(features[:500]), test_images.shape[-1])
-
-
-def generation_scores(model: GAN, ref: FIDReference, *, n: int, seed: int, ema: bool = True,
-                      kid_subsets: int = 100) -> dict[str, float]:
-    """FID, KID (mean, std) and the diversity ratio of ``n`` samples vs the real test features."""
-    from ..metrics import compute_features, fid, kid
-
-    fake = to_data_size(model.sample(n, seed=seed, ema=ema), ref.data_side)
-    feats = compute_features(ref.classifier, fake.to(ref.classifier.device))
-    kid_mean, kid_std = kid(ref.features, feats, num_subsets=kid_subsets,
-                            subset_size=min(1000, n, ref.features.shape[0]),
-                            generator=torch.Generator().manual_seed(seed))
-    return {"fid": fid(ref.features, feats), "kid_mean": kid_mean, "kid_std": kid_std,
-            "diversity_ratio": feature_diversity(feats[:500]) / max(ref.diversity, 1e-12),
-            "n_fake": n, "n_real": int(ref.features.shape[0])}
-
-
 def _say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    if os.environ.get("RANK", "0") in ("", "0"):  # rank 0 only under torchrun
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _ema_sampler(model: GAN, *, ema: bool = True, bar: Any = None) -> Callable[[int, int], torch.Tensor]:
+    """``sample(count, seed)`` for :func:`genlab.metrics.generation_scores` (one call per batch), ticking ``bar``."""
+    def sample(count: int, seed: int) -> torch.Tensor:
+        images = model.sample(count, seed=seed, ema=ema)
+        if bar is not None:
+            bar.update(count)
+        return images
+    return sample
+
+
+def _diversity_ratio(scores: dict[str, Any], ref: Any) -> float:
+    fake = scores.pop("_fake_features")
+    return feature_diversity(fake[:500]) / max(feature_diversity(ref.features[:500]), 1e-12)
 
 
 def _fit_data(model_config: GANConfig, data_config: ImageDataConfig, train_data, *, resume: bool) -> GANConfig:
@@ -119,7 +103,8 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     FID/KID against the test images run every ``train_config.eval_every`` steps and at the end (``options.fid_samples``
     EMA samples, genlab's domain classifier). With ``resume=True`` the run in ``out`` continues from its newest
     checkpoint with its saved configs; ``overrides`` (field -> value, as typed on the CLI) may change training ones.
-    ``trainer_class`` may be a :class:`GANTrainer` subclass (the benchmark's adds a wall-clock stop).
+    ``trainer_class`` may be a :class:`GANTrainer` subclass. FID/KID are skipped with a note where they could not
+    mean anything (too few test images, a classifier near chance) and warned about where they mean little.
     """
     overrides = dict(overrides or {})
     if resume:
@@ -148,11 +133,15 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
 
     ref = None
     if options.fid_samples:
+        from ..metrics import fid_reference
+
         try:
             ref = fid_reference(data_config, test_data.images, device=train_config.device,
                                 progress=train_config.progress)
             _say(f"FID/KID every {train_config.eval_every or 'end'} steps on {options.fid_samples} EMA samples vs "
-                 f"{len(test_data)} test images (genlab domain classifier, test accuracy {ref.accuracy:.2%})")
+                 f"{ref.description} (genlab domain classifier, test accuracy {ref.accuracy:.2%})")
+            for w in ref.warnings:
+                _say(f"warning: FID/KID not meaningful: {w}")
         except DataError as e:
             _say(f"note: FID/KID skipped: {e}")
 
@@ -166,37 +155,61 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     def eval_fn(m: GAN) -> dict[str, float]:
         if ref is None:
             return {}
-        scores = generation_scores(m, ref, n=options.fid_samples, seed=fixed_seed + 1, kid_subsets=20)
-        msg = mode_collapse_warning(scores["diversity_ratio"], 1.0)
+        from ..metrics import generation_scores
+
+        scores = generation_scores(_ema_sampler(m), ref, n=options.fid_samples, seed=fixed_seed + 1, kid_subsets=20,
+                                   return_features=True)
+        ratio = _diversity_ratio(scores, ref)
+        msg = mode_collapse_warning(ratio, 1.0)
         if msg and "collapse" not in warned:
             warned.add("collapse")
             _say(f"warning: {msg}")
-        return {k: v for k, v in scores.items() if k in ("fid", "kid_mean", "kid_std", "diversity_ratio")}
+        return {"fid": scores["fid"], "kid_mean": scores["kid_mean"], "kid_std": scores["kid_std"],
+                "diversity_ratio": ratio}
 
     def sample_fn(m: GAN, path: Path) -> None:
         save_image_grid(m.sample(64, seed=fixed_seed), path.with_suffix(".png"), nrow=8)
 
     trainer = trainer_class(model, train_data, train_config, run_dir, options=options, run_config=run_config,
-                         eval_fn=eval_fn, sample_fn=sample_fn)
+                            eval_fn=eval_fn, sample_fn=sample_fn)
     result = trainer.fit(resume=resume)
-    if figures:
+    if figures and os.environ.get("RANK", "0") in ("", "0"):
         make_figures(result.run_dir, model.eval())
+    if ref is not None and ref.warnings and result.eval_metrics:
+        _say(f"note: the FID/KID above are not meaningful ({'; '.join(ref.warnings)})")
     return result
 
 
-def _load_gan(run: str | Path, device: str = "cpu") -> GAN:
-    model = load(run, device=resolve_device(device), family=FAMILY)
+def _model_and_run(model_or_run: Any, device: str) -> tuple[GAN, Path | None]:
+    if isinstance(model_or_run, torch.nn.Module):
+        if not isinstance(model_or_run, GAN):
+            family = getattr(model_or_run, "family", type(model_or_run).__name__)
+            raise ConfigError(f"this is a {family} model, not a GAN; use genlab.{family}")
+        return model_or_run, None
+    model = load(model_or_run, device=resolve_device(device), family=FAMILY)
     if not isinstance(model, GAN):
-        raise CheckpointError(f"{run} does not hold a GAN")
-    return model
+        raise CheckpointError(f"{model_or_run} does not hold a GAN")
+    return model, Path(model_or_run)
 
 
-def sample(run: str | Path, *, n: int = 64, out: str | Path | None = None, seed: int = 0, ema: bool = True,
-           nrow: int | None = None, device: str = "cpu") -> Path:
-    """Write a grid of ``n`` samples (EMA generator unless ``ema=False``); returns the PNG's path."""
-    model = _load_gan(run, device)
-    out = Path(out) if out else Path(run) / "samples" / f"sample_seed{seed}{'_ema' if ema else ''}.png"
-    return save_image_grid(model.sample(n, seed=seed, ema=ema), out, nrow=nrow)
+def _file(out: str | Path | None, run_dir: Path | None, default: Path) -> Path | None:
+    if out is not None:
+        return Path(out)
+    if run_dir is None:
+        return None
+    return run_dir / default
+
+
+def sample(model_or_run: GAN | str | Path, n: int = 64, *, seed: int = 0, ema: bool = True,
+           out: str | Path | None = None, device: str = "auto", nrow: int | None = None) -> Path:
+    """Write a grid of ``n`` samples (EMA generator unless ``ema=False``) to ``out`` (default
+    ``RUN/samples/sample_seed<seed>[_ema].png``); returns the PNG's path."""
+    check_int("n", n, 1)
+    model, run_dir = _model_and_run(model_or_run, device)
+    path = _file(out, run_dir, Path("samples") / f"sample_seed{seed}{'_ema' if ema else ''}.png")
+    if path is None:
+        raise ConfigError("pass out=PATH.png when giving a model object rather than a run folder")
+    return save_image_grid(model.sample(n, seed=seed, ema=ema), path, nrow=nrow)
 
 
 def _torchmetrics_fid() -> type:
@@ -228,34 +241,52 @@ def inception_fid(real: torch.Tensor, fake: torch.Tensor, *, device: str = "cpu"
     return float(metric.compute())
 
 
-def evaluate(run: str | Path, *, n: int = 10000, data_config: ImageDataConfig | None = None, seed: int = 0,
-             ema: bool = True, out: str | Path | None = None, device: str = "cpu",
-             inception: bool = False) -> dict[str, Any]:
-    """FID and KID (mean ± std over 100 subsets of 1000) between ``n`` samples and the test images, on genlab's
-    domain classifier for the dataset; written to ``RUN/eval.json`` (or ``out``) and returned. With ``inception``,
-    also Inception FID (see :func:`inception_fid`; an error where the weights are not available)."""
-    run = Path(run)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ConfigError(f"--n must be a whole number >= 2 (got {n})")
+def evaluate(model_or_run: GAN | str | Path, *, data_config: ImageDataConfig | None = None, fid_samples: int = 10000,
+             seed: int = 0, ema: bool = True, out: str | Path | None = None, device: str = "auto",
+             inception: bool = False, progress: bool = True) -> dict[str, Any]:
+    """FID and KID (mean ± std over 100 subsets of 1000; raw, not x1000) between ``fid_samples`` samples and the test
+    images (see :func:`genlab.metrics.fid_reference` for the reference rule), on genlab's domain classifier for the
+    dataset; written to ``RUN/eval.json`` (or ``out``) and returned. ``"meaningful": false`` with ``"warnings"`` says
+    when the numbers mean little (few images or samples, a weak classifier); where they could mean nothing this
+    raises :class:`DataError`. With ``inception``, also Inception FID (see :func:`inception_fid`)."""
+    from ..metrics import fid_reference, generation_scores
+
+    check_int("fid_samples", fid_samples, 2)
     if inception:
         _torchmetrics_fid()  # fail before the slow part when torchmetrics is missing
-    model = _load_gan(run, device)
-    data_config = data_config or saved_data_config(run)
+    model, run_dir = _model_and_run(model_or_run, device)
     if data_config is None:
-        raise ConfigError(f"{run} has no {RUN_CONFIG} saying which data it was trained on; give --dataset")
+        data_config = saved_data_config(run_dir) if run_dir is not None else None
+        if data_config is None:
+            raise ConfigError("pass data_config= (--dataset) to say which test images to compare with: "
+                              + (f"{run_dir} has no {RUN_CONFIG}" if run_dir is not None else "a model object "
+                                 "does not know its data"))
+    path = _file(out, run_dir, Path("eval.json"))
     test = load_image_dataset(data_config, "test")
     if test.image_shape[0] != model.config.image_channels:
         raise ConfigError(f"{data_config.dataset} images have {test.image_shape[0]} channel(s), the GAN makes "
                           f"{model.config.image_channels}")
-    ref = fid_reference(data_config, test.images, device=device)
-    scores = generation_scores(model, ref, n=n, seed=seed, ema=ema)
+    if progress:
+        _say(f"FID/KID: embedding the {len(test)} {data_config.dataset} test images with the domain classifier")
+    ref = fid_reference(data_config, test.images, device=str(model.device), progress=progress)
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+        bar = tqdm(total=fid_samples, desc="gan evaluate: sampling + features", unit="img", dynamic_ncols=True)
+    try:
+        scores = generation_scores(_ema_sampler(model, ema=ema, bar=bar), ref, n=fid_samples, seed=seed,
+                                   progress=progress and bar is None, return_features=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    scores["diversity_ratio"] = _diversity_ratio(scores, ref)
     if inception:
-        scores["inception_fid"] = inception_fid(test.images, model.sample(n, seed=seed, ema=ema), device=device)
+        scores["inception_fid"] = inception_fid(test.images, model.sample(fid_samples, seed=seed, ema=ema),
+                                                device=str(model.device))
     result = {"dataset": data_config.dataset, "split": "test", "model_type": model.model_type,
-              "generator": "ema" if ema else "trained", "seed": seed, **scores,
-              "features": "genlab domain classifier (penultimate layer); not Inception features",
-              "classifier_test_accuracy": ref.accuracy}
+              "generator": "ema" if ema else "trained", "seed": seed, **scores}
     result.setdefault("inception_fid", "not computed (pass --inception where torchmetrics and the FID Inception "
                                        "weights are available)")
-    write_json_atomic(Path(out) if out else run / "eval.json", result)
+    if path is not None:
+        write_json_atomic(path, result)
     return result

@@ -1,128 +1,148 @@
-"""``genlab gan train|sample|evaluate``."""
+"""``genlab gan train|sample|evaluate`` (on :mod:`genlab.core.clikit`).
+
+    genlab gan train --dataset fashion-mnist --loss hinge --size 28 --out runs/gan/fashion
+    genlab gan sample runs/gan/fashion --n 64 [--out DIR | --output FILE.png] [--no-ema]
+    genlab gan evaluate runs/gan/fashion [--fid-samples 10000] [--output FILE.json] [--inception]
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ..core.config import add_dataclass_arguments, from_dict, given_options, to_dict
-from ..core.engine import TrainConfig
-from ..core.errors import ConfigError
-from ..data.datasets import ImageDataConfig
+from ..core import clikit
+from ..core.clikit import say
+from ..data.datasets import ImageDataConfig, add_evaluation_data_arguments, evaluation_data_config
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _api():
+    from . import api  # the models load only when a command runs
+    return api
+
+
+class _TrainDefaults(dict):
+    """genlab's GAN recipe (what ``-h`` shows); called with the configs, it adds the chosen loss's optimiser defaults
+    (WGAN's RMSprop 5e-5, WGAN-GP's Adam 1e-4 with betas (0, 0.9)) under what the user typed."""
+
+    def __call__(self, configs: dict) -> dict:
+        from .api import LOSS_TRAIN_DEFAULTS
+        return {**self, **LOSS_TRAIN_DEFAULTS.get(configs["model_config"].loss, {})}
+
+
+def _build(given: dict) -> dict:
+    """The configs of a new run: ``--size`` is the model's image side; ``--image-size`` (a folder's resize) follows it
+    and is accepted as the same thing when given alone."""
+    from ..core.config import from_dict
+    from ..core.errors import ConfigError
+    from .models import GANConfig
+    from .trainer import GANTrainOptions
+
+    data, model = dict(given["data_config"]), dict(given["model_config"])
+    if "image_size" in data:
+        if "size" not in model:
+            model["size"] = data["image_size"]
+        elif model["size"] != data["image_size"]:
+            raise ConfigError(f"--image-size {data['image_size']} and --size {model['size']} differ; give only "
+                              f"--size (the images are resized to it)")
+    return {"data_config": from_dict(ImageDataConfig, data), "model_config": from_dict(GANConfig, model),
+            "options": from_dict(GANTrainOptions, given["options"])}
+
+
+def _summary(result) -> list[str]:
+    ev = result.eval_metrics or {}
+    if "eval/fid" not in ev:
+        return []
+    return [f"FID {ev['eval/fid']:.2f}, KID {ev['eval/kid_mean']:.4f} ± {ev['eval/kid_std']:.4f} (raw, not x1000; "
+            f"EMA samples vs test, genlab domain classifier)"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("gan", help="GANs: DCGAN with ns / wgan / wgan-gp / hinge losses, FID during training",
-                              description="Train, sample and evaluate GANs.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    from .models import GANConfig
     from .api import DEFAULT_TRAIN
+    from .models import GANConfig
     from .trainer import GANTrainOptions
 
-    t = sub.add_parser("train", help="train a GAN",
-                       description="Train a DCGAN-style GAN on mnist, fashion-mnist or a folder of images. Writes a "
-                                   "run folder (config, metrics.jsonl with FID/KID, samples/, figures/, checkpoints/). "
-                                   "One step = one discriminator update; the generator updates every --n-critic steps.")
-    add_dataclass_arguments(t.add_argument_group("data"), ImageDataConfig)
-    add_dataclass_arguments(t.add_argument_group("model"), GANConfig)
-    add_dataclass_arguments(t.add_argument_group("adversarial training"), GANTrainOptions)
-    g = t.add_argument_group("training")
-    # The optimisers come from the objective (RMSprop for wgan, Adam otherwise): no --optimizer / --weight-decay /
-    # --grad-clip here.
-    add_dataclass_arguments(g, TrainConfig, defaults=DEFAULT_TRAIN,
-                            exclude=("eval_every", "optimizer", "weight_decay", "grad_clip"))
-    g.add_argument("--fid-every", "--eval-every", dest="eval_every", type=int, default=argparse.SUPPRESS,
-                   help=f"FID/KID every N steps (0 = only at the end) (default: {DEFAULT_TRAIN['eval_every']})")
-    t.add_argument("--out", help="run folder (default: runs/gan/<dataset>-<loss>-<size>px-<time>)")
-    t.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
-    t.set_defaults(func=_train)
+    sub = clikit.family_parser(subparsers, "gan", help="GANs: DCGAN with ns / wgan / wgan-gp / hinge losses, FID "
+                                                       "during training",
+                               description="Train, sample and evaluate GANs.")
+    t = clikit.add_train_command(
+        sub, family="gan", train=lambda: _api().train,
+        groups=[clikit.Options("data_config", ImageDataConfig, "data", exclude=("image_size",)),
+                clikit.Options("model_config", GANConfig, "model"),
+                clikit.Options("options", GANTrainOptions, "adversarial training")],
+        # The optimisers come from the objective (RMSprop for wgan, Adam otherwise): no --optimizer / --weight-decay /
+        # --grad-clip; eval_every is --fid-every below.
+        train_defaults=_TrainDefaults(DEFAULT_TRAIN), train_exclude=("eval_every", "optimizer", "weight_decay",
+                                                                     "grad_clip"),
+        build=_build, summary=_summary, outputs=lambda run: {"figures": clikit.show_path(run / "figures")},
+        help="train a GAN",
+        description="Train a DCGAN-style GAN on mnist, fashion-mnist or a folder of images. One step = one "
+                    "discriminator update; the generator updates every --n-critic steps. --size is the image side "
+                    "the GAN makes (28, 32, 64); the training images are padded/resized to it (--image-size, the "
+                    "folder loader's resize, follows --size: give only --size). --lr/--adam-beta* defaults depend on "
+                    "--loss (wgan: RMSprop 5e-5; wgan-gp: Adam 1e-4, betas (0, 0.9)).",
+        out_help="run folder (default: runs/gan/<dataset>-<loss>-<size>px-<time>)")
+    t.add_argument("--image-size", dest="image_size", type=int, default=argparse.SUPPRESS, metavar="PX",
+                   help="the same as --size (kept for folders: their images are resized to the GAN's --size); give "
+                        "only --size")
+    t.add_argument("--fid-every", "--eval-every", dest="eval_every", type=int, default=argparse.SUPPRESS,
+                   metavar="N", help=f"FID/KID every N steps (0 = only at the end) on --fid-samples EMA samples "
+                                     f"(default: {DEFAULT_TRAIN['eval_every']})")
 
-    s = sub.add_parser("sample", help="write a grid of samples")
-    s.add_argument("run", metavar="RUN_DIR", help="a run folder or saved-model folder")
+    s = sub.add_parser("sample", help="write a grid of samples", description="Write a grid of samples from the EMA "
+                                                                             "generator (or --no-ema).")
+    clikit.add_run_argument(s)
     s.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
-    s.add_argument("--out", help="output PNG (default: RUN_DIR/samples/...)")
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                    help="use the EMA generator (default: yes; --no-ema for the trained weights)")
-    s.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
+    clikit.add_output_arguments(s, default="RUN_DIR/samples, as sample_seed<SEED>_ema.png", what="the PNG")
+    clikit.add_device_argument(s)
     s.set_defaults(func=_sample)
 
-    e = sub.add_parser("evaluate", help="FID and KID of samples vs the test set (genlab domain classifier)")
-    e.add_argument("run", metavar="RUN_DIR", help="a run folder or saved-model folder")
-    e.add_argument("--n", type=int, default=10000, help="number of samples (default: 10000)")
-    e.add_argument("--dataset", help="dataset to compare with (default: the one it was trained on)")
-    e.add_argument("--data-dir", help="folder with the IDX .gz files")
+    e = sub.add_parser("evaluate", help="FID and KID of samples vs the test set (genlab domain classifier)",
+                       description="FID and KID (raw, not x1000) of samples vs the test images, on genlab's domain "
+                                   "classifier; RUN_DIR/eval.json. Says when the numbers mean little, refuses when "
+                                   "they could mean nothing.")
+    clikit.add_run_argument(e)
+    add_evaluation_data_arguments(e)
+    e.add_argument("--fid-samples", type=int, default=10000, metavar="N",
+                   help="number of samples scored (default: 10000)")
     e.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     e.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                    help="use the EMA generator (default: yes)")
     e.add_argument("--inception", action="store_true",
                    help="also Inception FID via torchmetrics (needs torchmetrics[image] and the Inception weights)")
-    e.add_argument("--out", help="output JSON (default: RUN_DIR/eval.json)")
-    e.add_argument("--device", default="cpu", help="auto|cpu|cuda|mps (default: cpu)")
+    clikit.add_output_arguments(e, default="RUN_DIR, as eval.json", what="the JSON")
+    clikit.add_device_argument(e)
+    clikit.add_progress_argument(e)
     e.set_defaults(func=_evaluate)
 
 
-def _train(args: argparse.Namespace) -> int:
-    from .models import GANConfig
-    from .api import DEFAULT_TRAIN, LOSS_TRAIN_DEFAULTS, train
-    from .trainer import GANTrainOptions
-
-    data_given = given_options(args, ImageDataConfig)
-    model_given = given_options(args, GANConfig)
-    opts_given = given_options(args, GANTrainOptions)
-    train_given = given_options(args, TrainConfig)
-    if args.resume:
-        result = train(out=args.out, resume=True, overrides={**data_given, **model_given, **opts_given,
-                                                              **train_given})
-    else:
-        if "image_size" in data_given:  # an image folder loaded at --image-size: the GAN's --size follows
-            if "size" not in model_given:
-                model_given["size"] = data_given["image_size"]
-            elif model_given["size"] != data_given["image_size"]:
-                raise ConfigError(f"--image-size {data_given['image_size']} and --size {model_given['size']} "
-                                  f"differ; give only --size")
-        data_cfg = from_dict(ImageDataConfig, data_given)
-        model_cfg = from_dict(GANConfig, model_given)
-        loss_defaults = LOSS_TRAIN_DEFAULTS.get(model_cfg.loss, {})
-        train_cfg = from_dict(TrainConfig, {**DEFAULT_TRAIN, **loss_defaults, **train_given})
-        result = train(model_cfg, data_cfg, train_cfg, from_dict(GANTrainOptions, opts_given), out=args.out)
-    ev = result.eval_metrics
-    print(f"trained {result.step} steps in {result.seconds:.1f}s")
-    if "eval/fid" in ev:
-        print(f"FID {ev['eval/fid']:.2f}, KID {ev['eval/kid_mean']:.4f} ± {ev['eval/kid_std']:.4f} "
-              f"(EMA samples vs test, genlab domain classifier)")
-    run = result.run_dir
-    print(f"run folder: {run}")
-    print(f"  model:    {run / 'model.safetensors'} (+ config.json)")
-    print(f"  samples:  {run / 'samples'}   figures: {run / 'figures'}")
-    print(f"  metrics:  {run / 'metrics.jsonl'}  (tensorboard --logdir {run / 'tensorboard'})")
-    return 0
-
-
 def _sample(args: argparse.Namespace) -> int:
-    from .api import sample
-
-    print(sample(args.run, n=args.n, out=args.out, seed=args.seed, ema=args.ema, device=args.device))
+    path = clikit.resolve_output(args, default_dir=Path(args.run) / "samples",
+                                 filename=f"sample_seed{args.seed}{'_ema' if args.ema else ''}.png",
+                                 suffixes=IMAGE_SUFFIXES)
+    path = _api().sample(args.run, n=args.n, seed=args.seed, ema=args.ema, out=path, device=args.device)
+    clikit.print_written(path)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .api import evaluate, saved_data_config
-
-    data_cfg = None
-    if args.dataset or args.data_dir:
-        base = saved_data_config(Path(args.run)) or ImageDataConfig()
-        data_cfg = from_dict(ImageDataConfig, {**to_dict(base), **({"dataset": args.dataset} if args.dataset else {}),
-                                                **({"data_dir": args.data_dir} if args.data_dir else {})})
-    r = evaluate(args.run, n=args.n, data_config=data_cfg, seed=args.seed, ema=args.ema, out=args.out,
-                 device=args.device, inception=args.inception)
-    print(f"{r['dataset']}: FID {r['fid']:.2f}, KID {r['kid_mean']:.4f} ± {r['kid_std']:.4f} "
-          f"({r['n_fake']} {r['generator']} samples vs {r['n_real']} test images; genlab domain classifier, test "
-          f"accuracy {r['classifier_test_accuracy']:.2%})")
+    path = clikit.resolve_output(args, default_dir=Path(args.run), filename="eval.json", suffixes=(".json",))
+    r = _api().evaluate(args.run, data_config=evaluation_data_config(args), fid_samples=args.fid_samples,
+                        seed=args.seed, ema=args.ema, out=path, device=args.device, inception=args.inception,
+                        progress=args.progress)
+    for w in r.get("warnings", []):
+        clikit.stderr(f"warning: FID/KID not meaningful: {w}")
+    say(f"{r['dataset']}: FID {r['fid']:.2f}, KID {r['kid_mean']:.4f} ± {r['kid_std']:.4f} (raw, not x1000; "
+        f"{r['n_fake']} {r['generator']} samples vs {r['reference']}; genlab domain classifier, test accuracy "
+        f"{r['classifier_test_accuracy']:.2%})" + ("" if r.get("meaningful", True) else " [not meaningful: see "
+                                                    "the warnings]"))
     if isinstance(r["inception_fid"], float):
-        print(f"Inception FID {r['inception_fid']:.2f} (torchmetrics, {r['n_fake']} samples)")
+        say(f"Inception FID {r['inception_fid']:.2f} (torchmetrics, {r['n_fake']} samples)")
     else:
-        print(f"Inception FID: {r['inception_fid']}")
-    print(f"written to {args.out or Path(args.run) / 'eval.json'}")
+        say(f"Inception FID: {r['inception_fid']}")
+    clikit.print_written(path)
     return 0

@@ -31,7 +31,8 @@ _ATTENTION_SIDE = {28: 14, 32: 16, 64: 16}
 
 @dataclass
 class GANConfig:
-    size: int = cfg_field(28, help="image side in pixels: 28, 32 or 64 (MNIST-family images are padded/resized)")
+    size: int = cfg_field(28, help="image side the GAN makes, in pixels: 28, 32 or 64; the training images are "
+                                   "padded (28 -> 32) or resized to it (a folder's --image-size follows it)")
     latent_dim: int = cfg_field(100, help="size of the noise vector z")
     g_channels: int = cfg_field(32, help="generator width (channels of its last stage; earlier stages are multiples)")
     d_channels: int = cfg_field(32, help="discriminator width (channels of its first stage)")
