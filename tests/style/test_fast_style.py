@@ -101,3 +101,20 @@ def test_train_needs_a_photo_folder(cli, photos, tmp_path):
 def test_apply_bad_input(cli, tmp_path, photos):
     code, _, err = cli("style", "apply", tmp_path / "norun", photos["astronaut"])
     assert_one_line_error(code, err, "does not exist")
+
+
+def test_the_first_releases_call_still_trains(image_folder, photos, tmp_path):
+    """train_fast(FastStyleConfig(style_image=..., weights=...), data, train): the loss options it put in the model
+    config become the run's options, and the saved network config is the network's only."""
+    from genlab.core.engine import TrainConfig
+    from genlab.data.datasets import ImageDataConfig
+    from genlab.style import train_fast
+
+    cfg = FastStyleConfig(style_image=str(photos["coffee"]), weights="random", width=4, residual_blocks=1,
+                          style_size=48)
+    r = train_fast(cfg, ImageDataConfig(str(image_folder), image_size=32),
+                   TrainConfig(max_steps=1, batch_size=2, progress=False, tensorboard=False, device="cpu"),
+                   out=tmp_path / "r")
+    saved = json.loads((r.run_dir / "train_config.json").read_text())
+    assert saved["options"]["loss_network_weights"] == "random" and saved["options"]["style_size"] == 48
+    assert json.loads((r.run_dir / "config.json").read_text())["config"] == {"width": 4, "residual_blocks": 1}

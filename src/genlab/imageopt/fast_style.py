@@ -226,6 +226,9 @@ def train(model_config: FastStyleConfig | None = None, data_config: ImageDataCon
             model_config=model_config, data_config=data_config, train_config=train_config)
         options = resumed
     model_config = model_config or FastStyleConfig()
+    if not resume and model_config.legacy_loss():  # the first release's call: the loss options in the model config
+        options = options or StyleLossConfig(**model_config.legacy_loss())
+        model_config = FastStyleConfig(width=model_config.width, residual_blocks=model_config.residual_blocks)
     options = options or StyleLossConfig()
     if not options.style_image:
         raise ConfigError("--style-image is required: the style the network learns")
