@@ -52,7 +52,9 @@ def plot_losses(run_dir: Path, out: Path) -> Path | None:
 
 
 def plot_fid(run_dir: Path, out: Path) -> Path | None:
-    """FID (domain-classifier features) against step, with KID on a second axis."""
+    """FID and KID (domain-classifier features) against step, in two panels with a shared step axis (on twin axes two
+    curves of two points each lie exactly on top of each other). KID is raw, as in eval.json (not x1000: on these
+    features its values are tens, not Inception's 0.0x); its band is ± the std over subsets."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -61,16 +63,24 @@ def plot_fid(run_dir: Path, out: Path) -> Path | None:
     steps, fids = _series(rows, "eval/fid")
     if not steps:
         return None
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, fids, "o-", label="FID")
-    ax.set_xlabel("step")
-    ax.set_ylabel("FID (genlab domain classifier)")
     ks, kids = _series(rows, "eval/kid_mean")
-    if ks:
-        ax2 = ax.twinx()
-        ax2.plot(ks, kids, "s--", color="tab:orange", label="KID")
-        ax2.set_ylabel("KID")
+    fig, axes = plt.subplots(2 if ks else 1, 1, figsize=(6, 5 if ks else 3.5), sharex=True, squeeze=False)
+    ax = axes[0][0]
+    ax.plot(steps, fids, "o-", label="FID")
+    ax.set_ylabel("FID (genlab domain classifier)")
+    ax.legend()
     ax.grid(alpha=0.3)
+    if ks:
+        kx = axes[1][0]
+        kx.plot(ks, kids, "s-", color="tab:orange", label="KID (mean over subsets, band ± std)")
+        std = dict(zip(*_series(rows, "eval/kid_std"), strict=True))
+        if all(s in std for s in ks):
+            kx.fill_between(ks, [k - std[s] for s, k in zip(ks, kids, strict=True)],
+                            [k + std[s] for s, k in zip(ks, kids, strict=True)], color="tab:orange", alpha=0.2)
+        kx.set_ylabel("KID (raw, not x1000)")
+        kx.legend()
+        kx.grid(alpha=0.3)
+    axes[-1][0].set_xlabel("step (discriminator updates)")
     return _save_figure(fig, out)
 
 
