@@ -28,7 +28,7 @@ PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 
 def _run(code: str, cwd) -> str:
     code = code.replace("../shared/data", str(SHARED_DATA))  # the README runs from the repo root; tests from tmp
-    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 

@@ -20,7 +20,8 @@ def test_every_family_and_shared_package_is_an_attribute_of_genlab():
     import genlab
     from genlab.families import FAMILIES, PACKAGES
 
-    for name in ("gan", "dream", "style", "metrics", "vae", "ae", "aae", "text", "latent", "features", "data"):
+    for name in ("gan", "dream", "style", "metrics", "vae", "ae", "aae", "text", "latent", "imageopt", "features",
+                 "data"):
         assert name in PACKAGES
         assert getattr(genlab, name).__name__ == f"genlab.{name}"
     for fam in FAMILIES:

@@ -50,7 +50,8 @@ MODEL_TYPES: dict[str, str] = {
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
 PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(
-    [f.package.removeprefix("genlab.") for f in FAMILIES] + ["latent", "metrics", "data", "features", "viz", "core"]))
+    [f.package.removeprefix("genlab.") for f in FAMILIES]
+    + ["latent", "imageopt", "metrics", "data", "features", "viz", "core"]))
 
 
 def family(name: str) -> Family | None:
