@@ -172,8 +172,8 @@ def _evaluate(args: argparse.Namespace) -> int:
                  out=args.out, output=args.output, device=args.device, unknown=args.unknown)
     clikit.say(f"{r['corpus']}: loss {r['loss']:.4f} nats/token, {r['bits_per_char']:.4f} bits/char "
                f"({r['tokens']} tokens)",
-               f"unknown tokens: {r['unknown_tokens']} ({100 * r['unknown_share']:.1f} % of the text's tokens; "
-               f"{r['unknown_note']})")
+               f"unknown tokens: {r['unknown_tokens']} ({100 * r['unknown_share']:.1f} % of the text's tokens"
+               + (f"; {r['unknown_note']})" if r["unknown_tokens"] else ")"))
     if r.get("warning"):
         clikit.stderr(r["warning"])
     clikit.print_written(r["written_to"])
