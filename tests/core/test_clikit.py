@@ -120,3 +120,17 @@ def test_the_summary_says_why_a_run_stopped(capsys, tmp_path):
     R.stop_reason, R.start_step = "nothing_to_train", 40
     clikit.print_run_summary(R())
     assert "nothing trained: the run is already at step 40" in capsys.readouterr().out
+
+
+def test_a_hidden_field_is_never_taken_from_another_groups_flag():
+    # text's RNNConfig has a hidden `tokenizer` field; TextConfig's --tokenizer must not leak into it
+    from dataclasses import dataclass
+
+    from genlab.core.config import cfg_field, given_options
+
+    @dataclass
+    class Model:
+        tokenizer: str = cfg_field("char", help="set from the data", cli=False)
+        width: int = cfg_field(4, help="width")
+
+    assert given_options(argparse.Namespace(tokenizer="word", width=8), Model) == {"width": 8}

@@ -288,7 +288,8 @@ def print_run_summary(result: Any, lines: Iterable[str] = (), *, extra: dict[str
                f"--epochs with --resume to train longer)"
     out = [head, *lines, f"run folder: {show_path(run)}",
            f"  model:    {show_path(run / 'model.safetensors')} (+ config.json)"]
-    entries = {"samples": str(run / "samples"), **(extra or {})}
+    entries = {"samples": show_path(run / "samples"), **{k: show_path(v) if isinstance(v, Path) else v
+                                                         for k, v in (extra or {}).items()}}
     for name, value in entries.items():
         out.append(f"  {name + ':':<9} {value}")
     out.append(f"  metrics:  {show_path(run / 'metrics.jsonl')}  "

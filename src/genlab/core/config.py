@@ -100,7 +100,8 @@ def add_dataclass_arguments(parser: argparse._ActionsContainer, cls: type, *, ex
 
 def given_options(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The fields of ``cls`` that the user set on the command line (tuples restored from argparse lists)."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    # Fields hidden from the command line (cli=False) are never "typed": another group may have a flag of that name.
+    names = {f.name for f in dataclasses.fields(cls) if f.metadata.get("cli", True)}
     out = {}
     for name, value in vars(args).items():
         if name in names:

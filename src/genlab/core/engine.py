@@ -70,8 +70,8 @@ def parse_duration(text: str) -> float:
 class TrainConfig:
     """Engine knobs shared by every family (the family's own config holds the model's)."""
 
-    epochs: int = cfg_field(10, help="passes over the training data (ignored when --max-steps is set)")
-    max_steps: int | None = cfg_field(None, help="stop after this many optimiser steps (overrides --epochs)")
+    epochs: int = cfg_field(10, help="passes over the training data (if you type both, --max-steps wins)")
+    max_steps: int | None = cfg_field(None, help="stop after this many optimiser steps (if you type both, this wins over --epochs)")
     batch_size: int = cfg_field(128, help="examples per step (per process under torchrun)")
     lr: float = cfg_field(1e-3, help="peak learning rate")
     optimizer: Literal["adam", "adamw", "rmsprop", "sgd"] = cfg_field("adam", help="optimiser")
@@ -87,7 +87,7 @@ class TrainConfig:
     seed: int = cfg_field(0, help="random seed; the same seed and config give the same run on CPU")
     log_every: int = cfg_field(50, help="log metrics every N steps")
     eval_every: int = cfg_field(0, help="evaluate every N steps (0 = only at the end)")
-    sample_every: int = cfg_field(500, help="write a sample image every N steps (0 = only at the end)")
+    sample_every: int = cfg_field(500, help="write samples (images, text ...) every N steps (0 = only at the end)")
     checkpoint_every: int = cfg_field(1000, help="save a checkpoint every N steps (and always at the end)")
     keep_checkpoints: int = cfg_field(2, help="how many recent checkpoints to keep")
     num_workers: int = cfg_field(0, help="DataLoader worker processes")
