@@ -40,7 +40,9 @@ def test_autoencoder_one_epoch_reconstructs_mnist(tmp_path):
 def test_adversarial_autoencoder_matches_its_codes_to_the_prior(tmp_path):
     # One epoch of an 8-D AAE with a N(0, I) prior. Measured: BCE 157 nats/image; test codes per dimension have
     # |mean| 0.03..1.8 (average 0.66) and std 0.62..0.87 (average 0.76): roughly, not yet closely, matched — the
-    # plain AE's codes above average |mean| 2.8, std 2.2. The limits below are those numbers with margin.
+    # plain AE's codes above average |mean| 2.8, std 2.2. Since the prior draws are seeded by (seed, step) (so that
+    # torchrun matches one process), the same run measures std 0.29..0.94 (average 0.68): one dimension lags after
+    # one epoch. The limits below are those numbers with margin; a collapsed code (std ~0) or the AE's spread fail.
     result = train_aae(AAEConfig(latent_dim=8), ImageDataConfig("mnist"), quick(AAE_TRAIN, epochs=1),
                        out=tmp_path / "run")
     ev = result.eval_metrics
@@ -49,5 +51,5 @@ def test_adversarial_autoencoder_matches_its_codes_to_the_prior(tmp_path):
     z = encode_all(model, load_image_dataset(ImageDataConfig("mnist"), "test").images)
     mean, std = z.mean(0), z.std(0)
     assert mean.abs().mean() < 1.0 and mean.abs().max() < 2.5, mean
-    assert 0.5 < std.mean() < 1.25 and std.min() > 0.4 and std.max() < 1.6, std
+    assert 0.5 < std.mean() < 1.25 and std.min() > 0.2 and std.max() < 1.6, std
     assert torch.isfinite(model.sample(16, seed=0)).all()
