@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(BIN)/genlab vae train --dataset mnist --epochs 3 --out $(DEMO)/vae-mnist
-	$(BIN)/genlab vae sample $(DEMO)/vae-mnist --n 64 --out $(DEMO)/vae-mnist-samples.png
+	$(BIN)/genlab vae sample $(DEMO)/vae-mnist --n 64 --output $(DEMO)/vae-mnist-samples.png
 	$(BIN)/genlab vae train --dataset mnist --epochs 3 --latent-dim 2 --out $(DEMO)/vae-mnist-2d
-	$(BIN)/genlab vae sample $(DEMO)/vae-mnist-2d --manifold --out $(DEMO)/vae-mnist-manifold.png
-	$(BIN)/genlab vae scatter $(DEMO)/vae-mnist-2d --out $(DEMO)/vae-mnist-scatter.png
+	$(BIN)/genlab vae manifold $(DEMO)/vae-mnist-2d --output $(DEMO)/vae-mnist-manifold.png
+	$(BIN)/genlab vae scatter $(DEMO)/vae-mnist-2d --output $(DEMO)/vae-mnist-scatter.png
 	@echo
 	@echo "demo outputs:"
 	@echo "  $(DEMO)/vae-mnist-samples.png    64 samples of a 32-D VAE"

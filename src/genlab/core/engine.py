@@ -36,7 +36,7 @@ from .checkpoint import latest_checkpoint, load_trainer_state, resumable_checkpo
 from .config import cfg_field, check_choice, check_non_negative, check_positive, to_dict
 from .device import DEVICES, PRECISIONS, autocast, resolve_device, rng_state, seed_everything, set_rng_state
 from .distributed import DistInfo, all_gather_objects, all_reduce_, barrier, broadcast_, init_distributed
-from .errors import CheckpointError, ConfigError, DataError, GenlabError, NonFiniteLossError
+from .errors import CheckpointError, ConfigError, DataError, GenlabError, NonFiniteLossError, a_or_an
 from .io import ensure_dir, read_json, write_json_atomic
 from .lock import RunLock
 from .signals import Interrupted, graceful_stop
@@ -399,7 +399,7 @@ class Trainer:
     def _load(self, checkpoint: Path) -> None:
         cfg = read_model_config(checkpoint)
         if cfg["model_type"] != self.model.model_type:
-            raise CheckpointError(f"cannot resume: {checkpoint} holds a {cfg.get('family', '?')} model "
+            raise CheckpointError(f"cannot resume: {checkpoint} holds {a_or_an(cfg.get('family', '?'))} model "
                                   f"({cfg['model_type']}), not {self.model.family} ({self.model.model_type})")
         state = load_trainer_state(checkpoint)
         load_weights(self.model, checkpoint / WEIGHTS_NAME)

@@ -30,3 +30,8 @@ class NonFiniteLossError(GenlabError):
     """Training stopped because the loss became NaN or infinite; the last good checkpoint is kept."""
 
     exit_code = 3
+
+
+def a_or_an(word: str) -> str:
+    """ "a vae", "an ae", "an aae", "a gan": the article a message needs before a family or model name."""
+    return f"{'an' if str(word)[:1].lower() in 'aeiou' else 'a'} {word}"

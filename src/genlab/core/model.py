@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .config import from_dict, to_dict
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, a_or_an
 from .io import atomic_write, read_json, write_json_atomic
 
 CONFIG_NAME = "config.json"
@@ -67,7 +67,7 @@ class GenlabModel(nn.Module):
     def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device = "cpu") -> "GenlabModel":
         model = load(directory, device=device)
         if not isinstance(model, cls):
-            raise CheckpointError(f"{directory} holds a {model.model_type} model, not a {cls.model_type}")
+            raise CheckpointError(f"{directory} holds {a_or_an(model.model_type)} model, not {a_or_an(cls.model_type)}")
         return model
 
 
@@ -143,8 +143,8 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "cpu", family:
     directory = resolve_model_dir(path)
     cfg = read_model_config(directory)
     if family is not None and cfg.get("family") != family:
-        raise CheckpointError(f"{path} holds a {cfg.get('family', '?')} model ({cfg['model_type']}), "
-                              f"not a {family} model; use `genlab {cfg.get('family', '?')} ...` for it")
+        raise CheckpointError(f"{path} holds {a_or_an(cfg.get('family', '?'))} model ({cfg['model_type']}), "
+                              f"not {a_or_an(family)} model; use `genlab {cfg.get('family', '?')} ...` for it")
     model = build_model(cfg, source=str(directory / CONFIG_NAME))
     load_weights(model, directory / WEIGHTS_NAME, device="cpu")
     return model.to(device).eval()

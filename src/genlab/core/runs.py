@@ -10,7 +10,7 @@ from .checkpoint import resumable_checkpoint
 from .config import from_dict, to_dict
 from .distributed import dist_info_from_env
 from .engine import RUN_CONFIG, TrainConfig
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, a_or_an
 from .io import read_json
 from .model import model_class, read_model_config
 
@@ -52,8 +52,8 @@ def resumed_configs(run_dir: str | Path | None, *, family: str, data_class: type
     ckpt = resumable_checkpoint(run_dir)
     saved_model = read_model_config(ckpt)
     if saved_model.get("family") != family:
-        raise CheckpointError(f"cannot resume {run_dir} as a {family} run: it holds a "
-                              f"{saved_model.get('family', '?')} model ({saved_model['model_type']})")
+        raise CheckpointError(f"cannot resume {run_dir} as {a_or_an(family)} run: it holds "
+                              f"{a_or_an(saved_model.get('family', '?'))} model ({saved_model['model_type']})")
     model_cls = model_class(saved_model["model_type"], source=str(ckpt))
     saved = read_json(run_dir / RUN_CONFIG, what="run config")
     try:
