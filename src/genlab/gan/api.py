@@ -57,8 +57,12 @@ def default_run_dir(model_config: GANConfig, data_config: ImageDataConfig) -> Pa
     return Path("runs") / FAMILY / f"{data_config.name}-{model_config.loss}-{model_config.size}px-{stamp}"
 
 
+def _is_main() -> bool:
+    return os.environ.get("RANK", "0") in ("", "0")  # rank 0 under torchrun, or no torchrun
+
+
 def _say(msg: str) -> None:
-    if os.environ.get("RANK", "0") in ("", "0"):  # rank 0 only under torchrun
+    if _is_main():
         print(msg, file=sys.stderr, flush=True)
 
 
@@ -132,7 +136,7 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     run_dir = Path(out) if out is not None else default_run_dir(model_config, data_config)
 
     ref = None
-    if options.fid_samples:
+    if options.fid_samples and _is_main():  # under torchrun only rank 0 evaluates (the engine's eval hook)
         from ..metrics import fid_reference
 
         try:
@@ -173,7 +177,7 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     trainer = trainer_class(model, train_data, train_config, run_dir, options=options, run_config=run_config,
                             eval_fn=eval_fn, sample_fn=sample_fn)
     result = trainer.fit(resume=resume)
-    if figures and os.environ.get("RANK", "0") in ("", "0"):
+    if figures and _is_main():
         make_figures(result.run_dir, model.eval())
     if ref is not None and ref.warnings and result.eval_metrics:
         _say(f"note: the FID/KID above are not meaningful ({'; '.join(ref.warnings)})")
