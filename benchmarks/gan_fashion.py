@@ -24,8 +24,25 @@ Measured (2026-11-24, 2 shared CPU cores, other agents' jobs running beside it; 
 
 Lower FID (-10%) at equal wall-clock, but KID's difference is within about one std: a modest, not a clear, win.
 
+EMA generator BatchNorm statistics (issue 11 #4): the same trained EMA weights scored twice, with the BN running
+statistics recomputed for the EMA weights (standing statistics, what genlab now saves) and copied from the trained G
+(genlab before), same samples seed and reference. 2026-12-01, ``--budget 120 --skip-reference`` on a machine shared
+with five other agents' test runs (load ~9 on 2 cores): only 60 steps fitted in the 120 s, so the model is barely
+trained (results/gan_fashion_ema_bn_120s.json):
+
+    run                                   steps  img/s     FID   KID (raw, mean ± std over 100 subsets)
+    EMA, BN stats recomputed                 60     31  524.63   60.53 ± 3.12
+    EMA, BN stats copied from G              60     31  531.60   61.11 ± 3.12
+
+The same pairing on MNIST (genlab defaults, 2000 samples vs the 10,000 test images, seed 1, 20 KID subsets): step 200
+FID 578.5 recomputed vs 593.0 copied (KID 171.8 vs 174.6, std 6.5); step 400 233.8 vs 228.7 (KID 95.1 ± 4.4 vs
+93.6 ± 4.5). No consistent winner at these lengths, and every KID gap is within one std: the change is about
+correctness (the statistics belong to the weights they normalise), not a measured gain; measure again at the full
+budget on a quiet machine.
+
     flock /tmp/genlab/cpu.lock python benchmarks/gan_fashion.py              # 10 minutes per side (default)
     python benchmarks/gan_fashion.py --budget 60 --samples 2000               # smoke run
+    python benchmarks/gan_fashion.py --budget 120 --skip-reference --out benchmarks/results/gan_fashion_ema_bn.json
 """
 
 from __future__ import annotations
