@@ -75,7 +75,7 @@ def add_family_parser(subparsers: argparse._SubParsersAction, family: str) -> No
         sub, family=family, train=lambda: getattr(_api(), f"train_{family}"),
         groups=[clikit.Options("data_config", ImageDataConfig, "data"),
                 clikit.Options("model_config", config_class, "model")],
-        train_defaults=defaults, summary=_summary, description=f"Train a {family} model on mnist, fashion-mnist "
+        build=lambda given: _build(given, config_class), train_defaults=defaults, summary=_summary, description=f"Train a {family} model on mnist, fashion-mnist "
                                                                   f"or a folder of images.",
         out_help=f"run folder (default: runs/{family}/<dataset>-<arch>-z<D>-<time>)")
 
@@ -110,6 +110,17 @@ def add_family_parser(subparsers: argparse._SubParsersAction, family: str) -> No
 
 
 # ---- the verbs -----------------------------------------------------------------------------------------------------
+
+def _build(given: dict, config_class: type) -> dict:
+    """The configs of a new run, with the model's image shape taken from the data flags before the model config is
+    checked (a 4-stage conv net at --image-size 64 is valid; at the 28-px default it is not)."""
+    from ..core.config import from_dict
+
+    data = from_dict(ImageDataConfig, given["data_config"])
+    shape = {"image_size": 28, "image_channels": 1} if data.is_builtin else {
+        "image_size": data.image_size or 64, "image_channels": data.channels or 3}
+    return {"data_config": data, "model_config": from_dict(config_class, {**shape, **given["model_config"]})}
+
 
 def _summary(result) -> list[str]:
     ev = result.eval_metrics or {}
