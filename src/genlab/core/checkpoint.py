@@ -35,14 +35,20 @@ def checkpoint_dir(run_dir: str | os.PathLike, step: int) -> Path:
 
 def list_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path]]:
     """Complete checkpoints of a run, oldest first."""
+    return [(step, entry) for step, entry, missing in _step_folders(run_dir) if not missing]
+
+
+def _step_folders(run_dir: str | os.PathLike) -> list[tuple[int, Path, list[str]]]:
+    """Every ``checkpoints/step_*`` folder with the names of the checkpoint files it lacks, oldest first."""
     root = Path(run_dir) / CHECKPOINTS
     if not root.is_dir():
         return []
     found = []
     for entry in root.iterdir():
         m = _STEP_DIR.match(entry.name)
-        if m and entry.is_dir() and all((entry / n).exists() for n in (CONFIG_NAME, WEIGHTS_NAME, TRAINER_STATE)):
-            found.append((int(m.group(1)), entry))
+        if m and entry.is_dir():
+            missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME, TRAINER_STATE) if not (entry / n).exists()]
+            found.append((int(m.group(1)), entry, missing))
     return sorted(found)
 
 
@@ -108,17 +114,7 @@ def incomplete_checkpoints(run_dir: str | os.PathLike) -> list[tuple[int, Path, 
 
     genlab never leaves these (a checkpoint becomes ``step_*`` only once complete), so they are reported, not used.
     """
-    root = Path(run_dir) / CHECKPOINTS
-    if not root.is_dir():
-        return []
-    found = []
-    for entry in root.iterdir():
-        m = _STEP_DIR.match(entry.name)
-        if m and entry.is_dir():
-            missing = [n for n in (CONFIG_NAME, WEIGHTS_NAME, TRAINER_STATE) if not (entry / n).exists()]
-            if missing:
-                found.append((int(m.group(1)), entry, missing))
-    return sorted(found)
+    return [f for f in _step_folders(run_dir) if f[2]]
 
 
 def _what_to_do(checkpoint: Path) -> str:
