@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.genlab-installed
 TORCH  := torch==2.14.1 torchvision==0.29.1
 DEMO   := runs/demo
 
-.PHONY: demo test test-fast test-slow bench install clean
+.PHONY: demo test test-fast test-slow bench install system-deps clean
 
 install: $(STAMP)
 
@@ -33,7 +33,10 @@ demo: $(STAMP)
 	@echo "  $(DEMO)/vae-mnist-scatter.png    the test set in that plane, coloured by digit"
 	@echo "  $(DEMO)/vae-mnist/               run folder: config.json, model.safetensors, metrics.jsonl, samples/, tensorboard/"
 
-test: $(STAMP)
+system-deps:
+	@scripts/system-deps
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

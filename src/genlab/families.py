@@ -48,6 +48,15 @@ MODEL_TYPES: dict[str, str] = {
     "domain-classifier": "genlab.features.domain:DomainClassifier",
 }
 
+# The tour's sections, in gallery order: "module:function" returning a genlab.core.tourkit.TourSection.
+# A family adds its line when it lands (see docs/ADDING_A_FAMILY.md, "Tour and app").
+TOUR: tuple[str, ...] = (
+)
+
+# The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
+APP_TABS: tuple[str, ...] = (
+)
+
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
 PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(
     [f.package.removeprefix("genlab.") for f in FAMILIES]

@@ -1,0 +1,80 @@
+"""The contract between the tour (``genlab tour``) and the families that show themselves in it.
+
+Each family that wants a gallery section writes ``src/genlab/<family>/tour.py`` with a function that returns a
+:class:`TourSection`, and lists it in ``genlab.families.TOUR`` (gallery order). The tour runner (``genlab.tour``)
+calls ``section.run(ctx)`` with a :class:`TourContext` whose ``out`` is the section's own folder; the section runs real
+genlab commands through ``ctx.genlab(...)`` (so the command shown beside each figure is exactly the one that made it)
+and returns the :class:`Figure` list for the gallery. A finished section is reused by a resumed tour.
+
+This module is in ``core`` so families can import it without importing the tour (layering: core <- families <- tour).
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Budget = Literal["quick", "full"]
+
+
+@dataclass
+class Figure:
+    path: Path  # a file under the section's folder: .png/.jpg/.gif (image), .mp4/.webm (video), .wav/.mp3 (audio)
+    title: str  # e.g. "VAE latent plane"
+    caption: str  # two lines on what it shows (plain text)
+    command: str  # the exact command that made it, as a user would paste it (ctx.genlab returns it)
+    metrics: dict[str, str] = field(default_factory=dict)  # {"test -ELBO": "103.2 nats (MNIST test, 10,000 images)"}
+    weights: str | None = None  # which weights made it, for image optimisation: "random", "ImageNet (torchvision cache)"
+
+    @property
+    def kind(self) -> str:
+        suffix = Path(self.path).suffix.lower()
+        if suffix in (".wav", ".mp3", ".ogg", ".flac"):
+            return "audio"
+        if suffix in (".mp4", ".webm"):
+            return "video"
+        return "image"
+
+
+@dataclass
+class TourSection:
+    key: str  # folder name under the tour folder and the resume key, e.g. "cyclegan"
+    title: str  # e.g. "CycleGAN: unpaired translation (Foster ch. 5)"
+    run: Callable[["TourContext"], list[Figure]]
+    estimate_s: dict[str, float]  # {"quick": 40, "full": 900}: wall-clock on 2 CPU cores, for the ETA
+    requires: tuple[str, ...] = ()  # importable modules it needs (optional extras); missing -> skipped, said in the page
+    summary: str = ""  # one paragraph for the top of the section
+
+
+@dataclass
+class TourContext:
+    out: Path  # this section's folder (created by the runner)
+    budget: Budget = "quick"
+    device: str = "cpu"
+    seed: int = 0
+    commands: list[str] = field(default_factory=list)  # every command run, in order, with its seconds
+    log: Callable[[str], None] = print
+
+    def genlab(self, *argv: object) -> str:
+        """Run ``genlab ARGV...`` in this process (exactly what the CLI does) and return the command as a string.
+
+        Raises :class:`RuntimeError` with the command when it exits non-zero, so a broken section says which step failed.
+        """
+        from ..cli import main  # late: the tour imports the CLI, core does not
+
+        args = [str(a) for a in argv]
+        command = "genlab " + shlex.join(args)
+        start = time.perf_counter()
+        code = main(args)
+        self.commands.append(f"{command}  # {time.perf_counter() - start:.1f} s")
+        if code != 0:
+            raise RuntimeError(f"`{command}` exited with {code}")
+        return command
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the section folder (for --out / --output arguments)."""
+        return self.out.joinpath(*parts)
