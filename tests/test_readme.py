@@ -82,6 +82,20 @@ TOY = {
     ("vae", "scatter"): ["--max-points", "64"],
     ("vae", "manifold"): ["--grid-size", "4"],
 }
+
+# A new family keeps its toy flags and input files beside its tests, in tests/<family>/readme_toy.py:
+#   TOY = {("cyclegan", "train"): [...], ...}            merged into the table above
+#   def materials(root: Path) -> dict[str, str]: ...     README path -> the synthetic file/folder made under root
+import importlib.util as _ilu  # noqa: E402
+
+_FAMILY_TOYS = []
+for _f in sorted((REPO / "tests").glob("*/readme_toy.py")):
+    _spec = _ilu.spec_from_file_location(f"readme_toy_{_f.parent.name}", _f)
+    _mod = _ilu.module_from_spec(_spec)
+    _spec.loader.exec_module(_mod)
+    TOY.update(getattr(_mod, "TOY", {}))
+    _FAMILY_TOYS.append(_mod)
+
 MODEL_TOY = {"gpt": ["--n-layer", "1", "--n-head", "2", "--n-embd", "16"],
              "lstm": ["--hidden-size", "16", "--embedding-dim", "8", "--num-layers", "1"]}
 
@@ -155,10 +169,14 @@ def _materials(root: Path, tiny_mnist: Path) -> dict[str, str]:
     (root / "nietzsche.txt").write_bytes(("Supposing that Truth is a woman--what then? caf\xe9. " * 60)
                                          .encode("latin-1"))
     (root / "other.txt").write_text("Some other text, with new characters: 12345 {} <>.\n" * 5, encoding="utf-8")
-    return {"../shared/data/tinyshakespeare/input.txt": str(root / "shakespeare.txt"),
-            "../shared/data/nietzsche/nietzsche.txt": str(root / "nietzsche.txt"),
-            "~/pictures/faces": str(faces), "~/pictures/cifar": str(root / "pictures" / "cifar"),
-            "photos/": str(root / "photos")}
+    paths = {"../shared/data/tinyshakespeare/input.txt": str(root / "shakespeare.txt"),
+             "../shared/data/nietzsche/nietzsche.txt": str(root / "nietzsche.txt"),
+             "~/pictures/faces": str(faces), "~/pictures/cifar": str(root / "pictures" / "cifar"),
+             "photos/": str(root / "photos")}
+    for mod in _FAMILY_TOYS:
+        if hasattr(mod, "materials"):
+            paths.update(mod.materials(root))
+    return paths
 
 
 @pytest.mark.slow
