@@ -32,6 +32,8 @@ FAMILIES: tuple[Family, ...] = (
            "list the layers of the feature networks"),
     Family("style", "genlab.style", "genlab.imageopt.cli:add_style_parser",
            "style transfer: Gatys (run) and fast feed-forward (train, apply)"),
+    Family("music", "genlab.music", "genlab.music.cli:add_parser",
+           "music: note/duration LSTM with attention, GPT, polyphonic chorale RNN, MuseGAN; MIDI/WAV/PNG out"),
 )
 
 # model_type (as saved in config.json) -> "module:Class". Saved names never change, so every old run keeps loading.
@@ -46,6 +48,9 @@ MODEL_TYPES: dict[str, str] = {
     "text-gpt": "genlab.text.gpt:GPT",
     "fast-style": "genlab.imageopt.fast_style:FastStyleNet",
     "domain-classifier": "genlab.features.domain:DomainClassifier",
+    "music-rnn-attention": "genlab.music.models:NoteRNN",
+    "music-gpt": "genlab.music.models:MusicGPT",
+    "music-polyphonic": "genlab.music.models:PolyRNN",
 }
 
 # The tour's sections, in gallery order: "module:function" returning a genlab.core.tourkit.TourSection.
