@@ -32,6 +32,9 @@ FAMILIES: tuple[Family, ...] = (
            "list the layers of the feature networks"),
     Family("style", "genlab.style", "genlab.imageopt.cli:add_style_parser",
            "style transfer: Gatys (run) and fast feed-forward (train, apply)"),
+    Family("tour", "genlab.tour", "genlab.tour.cli:add_parser",
+           "every family's short recipe, one HTML gallery (runs/tour/index.html)"),
+    Family("app", "genlab.app", "genlab.app.cli:add_parser", "a web app over every family (Gradio, genlab[app])"),
     Family("music", "genlab.music", "genlab.music.cli:add_parser",
            "music: note/duration LSTM with attention, GPT, polyphonic chorale RNN, MuseGAN; MIDI/WAV/PNG out"),
 )

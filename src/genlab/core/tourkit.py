@@ -57,15 +57,19 @@ class TourContext:
     device: str = "cpu"
     seed: int = 0
     commands: list[str] = field(default_factory=list)  # every command run, in order, with its seconds
-    log: Callable[[str], None] = print
+    log: Callable[[str], None] = print  # progress notes for the terminal (the commands' own output goes to log.txt)
+    cli_main: Callable[[list[str]], int] | None = None  # genlab.cli.main (set by the tour runner)
+    toy: bool = False  # tests only: the smallest run that exercises every command (its numbers mean nothing)
 
     def genlab(self, *argv: object) -> str:
         """Run ``genlab ARGV...`` in this process (exactly what the CLI does) and return the command as a string.
 
         Raises :class:`RuntimeError` with the command when it exits non-zero, so a broken section says which step failed.
         """
-        from ..cli import main  # late: the tour imports the CLI, core does not
-
+        main = self.cli_main
+        if main is None:  # the tour runner passes genlab.cli.main; core itself never imports the CLI layer
+            import importlib
+            main = importlib.import_module("genlab.cli").main
         args = [str(a) for a in argv]
         command = "genlab " + shlex.join(args)
         start = time.perf_counter()
