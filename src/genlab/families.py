@@ -35,8 +35,14 @@ FAMILIES: tuple[Family, ...] = (
     Family("tour", "genlab.tour", "genlab.tour.cli:add_parser",
            "every family's short recipe, one HTML gallery (runs/tour/index.html)"),
     Family("app", "genlab.app", "genlab.app.cli:add_parser", "a web app over every family (Gradio, genlab[app])"),
+    Family("cyclegan", "genlab.cyclegan", "genlab.cyclegan.cli:add_parser",
+           "unpaired image-to-image translation (CycleGAN: U-Net / ResNet generators, PatchGAN)"),
     Family("music", "genlab.music", "genlab.music.cli:add_parser",
            "music: note/duration LSTM with attention, GPT, polyphonic chorale RNN, MuseGAN; MIDI/WAV/PNG out"),
+    Family("qgen", "genlab.qgen", "genlab.qgen.cli:add_parser",
+           "question generation: BiGRU encoder, attention, copy, beam search (Foster ch. 6)"),
+    Family("worldmodels", "genlab.worldmodels", "genlab.worldmodels.cli:add_parser",
+           "World Models: VAE + MDN-RNN + CMA-ES controller on CarRacing (real game and dream)"),
 )
 
 # model_type (as saved in config.json) -> "module:Class". Saved names never change, so every old run keeps loading.
@@ -51,9 +57,16 @@ MODEL_TYPES: dict[str, str] = {
     "text-gpt": "genlab.text.gpt:GPT",
     "fast-style": "genlab.imageopt.fast_style:FastStyleNet",
     "domain-classifier": "genlab.features.domain:DomainClassifier",
+    "cyclegan": "genlab.cyclegan.models:CycleGAN",
+    "qgen-seq2seq": "genlab.qgen.models:QGen",
+    "naive-bayes": "genlab.naivebayes.models:NaiveBayes",
+    "categorical-ar": "genlab.naivebayes.models:AutoregressiveCategorical",
     "music-rnn-attention": "genlab.music.models:NoteRNN",
     "music-gpt": "genlab.music.models:MusicGPT",
     "music-polyphonic": "genlab.music.models:PolyRNN",
+    "music-musegan": "genlab.music.musegan:MuseGAN",
+    "worldmodels-mdnrnn": "genlab.worldmodels.models:MDNRNN",
+    "worldmodels-controller": "genlab.worldmodels.models:Controller",
 }
 
 # The tour's sections, in gallery order: "module:function" returning a genlab.core.tourkit.TourSection.
