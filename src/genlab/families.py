@@ -41,6 +41,8 @@ FAMILIES: tuple[Family, ...] = (
            "music: note/duration LSTM with attention, GPT, polyphonic chorale RNN, MuseGAN; MIDI/WAV/PNG out"),
     Family("qgen", "genlab.qgen", "genlab.qgen.cli:add_parser",
            "question generation: BiGRU encoder, attention, copy, beam search (Foster ch. 6)"),
+    Family("naive-bayes", "genlab.naivebayes", "genlab.naivebayes.cli:add_parser",
+           "the naive-Bayes generator of categorical data and binarised MNIST (Foster ch. 1)"),
     Family("worldmodels", "genlab.worldmodels", "genlab.worldmodels.cli:add_parser",
            "World Models: VAE + MDN-RNN + CMA-ES controller on CarRacing (real game and dream)"),
 )
@@ -72,6 +74,10 @@ MODEL_TYPES: dict[str, str] = {
 # The tour's sections, in gallery order: "module:function" returning a genlab.core.tourkit.TourSection.
 # A family adds its line when it lands (see docs/ADDING_A_FAMILY.md, "Tour and app").
 TOUR: tuple[str, ...] = (
+    "genlab.latent.tour:section",
+    "genlab.gan.tour:section",
+    "genlab.text.tour:section",
+    "genlab.imageopt.tour:section",
 )
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).

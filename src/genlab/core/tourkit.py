@@ -23,7 +23,8 @@ Budget = Literal["quick", "full"]
 
 @dataclass
 class Figure:
-    path: Path  # a file under the section's folder: .png/.jpg/.gif (image), .mp4/.webm (video), .wav/.mp3 (audio)
+    path: Path  # a file under the section's folder: .png/.jpg/.gif (image), .mp4/.webm (video), .wav/.mp3 (audio),
+    #             .txt/.md (text, shown as preformatted text)
     title: str  # e.g. "VAE latent plane"
     caption: str  # two lines on what it shows (plain text)
     command: str  # the exact command that made it, as a user would paste it (ctx.genlab returns it)
@@ -37,6 +38,8 @@ class Figure:
             return "audio"
         if suffix in (".mp4", ".webm"):
             return "video"
+        if suffix in (".txt", ".md"):
+            return "text"  # shown as preformatted text in the gallery (generated text, a table of samples)
         return "image"
 
 

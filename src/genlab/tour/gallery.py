@@ -30,7 +30,7 @@ pre{background:#f3f4f6;padding:.5em;white-space:pre-wrap;word-break:break-all;fo
 table.m{border-collapse:collapse;font-size:.9em}table.m td{border-top:1px solid #eee;padding:.2em .5em;
 vertical-align:top}.w{display:inline-block;font-size:.85em;padding:.1em .5em;border-radius:4px;background:#e0e7ff}
 .w.random{background:#fee2e2;color:#991b1b;font-weight:bold}.reason{color:#991b1b}details{margin-top:.6em}
-.meta{color:#6b7280;font-size:.85em}
+.meta{color:#6b7280;font-size:.85em}pre.text{max-height:28em;overflow:auto;white-space:pre-wrap;word-break:normal}
 """
 
 
@@ -42,9 +42,19 @@ def _href(key: str, rel: str) -> str:
     return quote(f"{key}/{rel}")
 
 
-def _media(key: str, fig: dict) -> str:
+MAX_TEXT_CHARS = 20_000
+
+
+def _media(key: str, fig: dict, tour_dir: Path | None = None) -> str:
     src = _href(key, fig["path"])
     kind = fig.get("kind", "image")
+    if kind == "text":
+        try:
+            text = (Path(tour_dir or ".") / key / fig["path"]).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = "(the text file is missing)"
+        cut = f"\n... (cut; the whole text: {fig['path']})" if len(text) > MAX_TEXT_CHARS else ""
+        return f'<pre class="text">{_e(text[:MAX_TEXT_CHARS] + cut)}</pre><p><a href="{src}">{_e(fig["path"])}</a></p>'
     if kind == "audio":
         return f'<audio controls preload="auto" src="{src}"></audio>'
     if kind == "video":
@@ -61,15 +71,15 @@ def _weights(w: str | None) -> str:
     return f'<p><span class="w{" random" if random else ""}">{_e(label)}</span></p>'
 
 
-def _figure(key: str, fig: dict) -> str:
+def _figure(key: str, fig: dict, tour_dir: Path) -> str:
     rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in (fig.get("metrics") or {}).items())
     metrics = f'<table class="m">{rows}</table>' if rows else '<p class="meta">no number for this figure</p>'
-    return (f'<figure>{_media(key, fig)}<figcaption><h3>{_e(fig.get("title"))}</h3>'
+    return (f'<figure>{_media(key, fig, tour_dir)}<figcaption><h3>{_e(fig.get("title"))}</h3>'
             f'<p>{_e(fig.get("caption"))}</p>{_weights(fig.get("weights"))}{metrics}'
             f'<pre><code>{_e(fig.get("command"))}</code></pre></figcaption></figure>')
 
 
-def _section(sec: dict) -> str:
+def _section(sec: dict, tour_dir: Path) -> str:
     key, status = sec.get("key", "?"), sec.get("status", "pending")
     secs = sec.get("seconds")
     took = f" in {secs:.0f} s" if isinstance(secs, (int, float)) and status == "done" else ""
@@ -79,7 +89,7 @@ def _section(sec: dict) -> str:
     if sec.get("summary"):
         body.append(f"<p>{_e(sec['summary'])}</p>")
     if status == "done":
-        body.append('<div class="figs">' + "".join(_figure(key, f) for f in sec.get("figures", [])) + "</div>")
+        body.append('<div class="figs">' + "".join(_figure(key, f, tour_dir) for f in sec.get("figures", [])) + "</div>")
     elif status == "failed":
         body.append(f'<p class="reason">This section failed: {_e(sec.get("reason"))} '
                     f'(details: <a href="{_href(key, "log.txt")}">log.txt</a>)</p>')
@@ -109,7 +119,7 @@ def render(tour_dir: Path) -> str:
             "<p>Every figure shows the exact command that made it and the number measured with it (and what it was "
             "measured on). Quick-budget models are small and briefly trained: the figures show what each method "
             "does, not its best result.</p></header>"
-            f"<main><nav>{nav}</nav>{''.join(_section(s) for s in sections)}</main></body></html>\n")
+            f"<main><nav>{nav}</nav>{''.join(_section(s, tour_dir) for s in sections)}</main></body></html>\n")
 
 
 def write_gallery(tour_dir: str | Path) -> Path:
