@@ -141,22 +141,31 @@ def _run_data(run: str | os.PathLike) -> MuseGANDataConfig:
         raise CheckpointError(f"{path}: {e}") from None
 
 
+def vary_one(base: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor], kind: str) -> dict[str, torch.Tensor]:
+    """Noise for ``len(fresh[kind])`` windows: ``base`` (one window's noise) repeated, with only ``kind`` taken from
+    ``fresh``: the chapter's "change one input, keep the others" experiment."""
+    if kind not in NOISE_KINDS:
+        raise ConfigError(f"unknown noise input {kind!r}; one of {', '.join(NOISE_KINDS)}")
+    n = len(fresh[kind])
+    z = {k: v[:1].repeat(n, *([1] * (v.dim() - 1))) for k, v in base.items()}
+    z[kind] = fresh[kind]
+    return z
+
+
 def noise_grid(model: MuseGAN, *, seed: int = 0, columns: int = 4, temperature: float = 1.0
                ) -> dict[str, list[np.ndarray]]:
     """{kind: [base window, then ``columns`` windows where only ``kind``'s noise is redrawn]} (voices arrays)."""
-    base = model.noise(1, seed=seed, temperature=temperature)
-    fresh = model.noise(columns * len(NOISE_KINDS), seed=seed + 1, temperature=temperature)
-    grid: dict[str, list[np.ndarray]] = {}
     from .musegan import to_voices
 
+    base = model.noise(1, seed=seed, temperature=temperature)
+    fresh = model.noise(columns, seed=seed + 1, temperature=temperature)
+    grid: dict[str, list[np.ndarray]] = {}
     model.eval()
     with torch.no_grad():
         base_v = to_voices(model.generate(base), model.config.lowest_pitch)[0].cpu().numpy()
-        for r, kind in enumerate(NOISE_KINDS):
-            z = {k: v.repeat(columns, *([1] * (v.dim() - 1))) for k, v in base.items()}
-            z[kind] = fresh[kind][r * columns:(r + 1) * columns]
-            voices = to_voices(model.generate(z), model.config.lowest_pitch).cpu().numpy()
-            grid[kind] = [base_v] + list(voices)
+        for kind in NOISE_KINDS:
+            voices = to_voices(model.generate(vary_one(base, fresh, kind)), model.config.lowest_pitch)
+            grid[kind] = [base_v] + list(voices.cpu().numpy())
     return grid
 
 

@@ -115,7 +115,7 @@ def parse_score_voices(path: Path, *, parts: tuple[int, ...] | None = None) -> n
     if len(score_parts) != 4:
         raise DataError(f"{path.name} has {len(score_parts)} parts; MuseGAN's tracks are four voices (soprano, alto, "
                         f"tenor, bass): choose four with --musegan-parts, e.g. --musegan-parts 1 2 3 4")
-    length = int(np.ceil(float(score.highestTime) * 4))
+    length = int(np.ceil(max(float(p.highestTime) for p in score_parts) * 4))
     if length == 0:
         raise DataError(f"{path.name} holds no notes")
     voices = np.full((length, 4), -1, dtype=np.int64)
