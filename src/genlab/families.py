@@ -82,6 +82,10 @@ TOUR: tuple[str, ...] = (
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
 APP_TABS: tuple[str, ...] = (
+    "genlab.latent.app_tab:build_tab",
+    "genlab.gan.app_tab:build_tab",
+    "genlab.text.app_tab:build_tab",
+    "genlab.imageopt.app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).

@@ -405,6 +405,10 @@ class AppContext:
             traceback.print_exc()
             return gr.Error(f"internal error ({type(e).__name__}: {e}); see the server's log", duration=None)
 
+        # gradio reads the handler's signature (inputs, a gr.Progress default): show it without the bound arguments
+        full = inspect.signature(fn)
+        signature = full.replace(parameters=list(full.parameters.values())[len(bound):])
+
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -412,6 +416,7 @@ class AppContext:
                     yield from fn(*bound, *args, **kwargs)
                 except Exception as e:  # noqa: BLE001 - every failure is shown in the page
                     raise to_gr_error(e) from None
+            gen_wrapper.__signature__ = signature  # type: ignore[attr-defined]
             return gen_wrapper
 
         @functools.wraps(fn)
@@ -420,6 +425,7 @@ class AppContext:
                 return fn(*bound, *args, **kwargs)
             except Exception as e:  # noqa: BLE001 - every failure is shown in the page
                 raise to_gr_error(e) from None
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     def close(self) -> None:
