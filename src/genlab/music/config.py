@@ -47,7 +47,7 @@ class SharedModelOptions:
     num_layers: int | None = cfg_field(None, help="stacked layers (rnn-attention 2, polyphonic 1, gpt 4)")
     dropout: float | None = cfg_field(None, help="dropout (rnn-attention 0.2, polyphonic 0.3, gpt 0.1)")
     seq_len: int | None = cfg_field(None, help="training window in steps (notes for the note models, frames for "
-                                               "polyphonic) (rnn-attention 32, gpt 64 notes, polyphonic 128 frames)")
+                                               "polyphonic) (rnn-attention 32, gpt 64 notes, polyphonic 64 frames)")
 
     def __post_init__(self) -> None:
         for name in ("hidden_size", "num_layers", "seq_len"):
@@ -86,11 +86,11 @@ class PolyConfig:
         "nade", help="bernoulli: 88 independent keys given the past (the classic benchmark model); nade: the keys of a "
                      "frame one after another, low to high, each given the lower ones (RNN-NADE, Boulanger-Lewandowski "
                      "et al. 2012)")
-    nade_hidden: int = cfg_field(64, help="NADE hidden units")
+    nade_hidden: int = cfg_field(32, help="NADE hidden units")
     hidden_size: int = cfg_field(192, help="RNN units per layer")
     num_layers: int = cfg_field(1, help="stacked RNN layers")
     dropout: float = cfg_field(0.3, help="dropout on the input frames and the RNN output")
-    seq_len: int = cfg_field(128, help="training window in frames (a chorale is cut in windows of this length)")
+    seq_len: int = cfg_field(64, help="training window in frames (a chorale is cut in windows of this length)")
     n_keys: int = cfg_field(88, help="keys per frame", cli=False)
     lowest_pitch: int = cfg_field(21, help="MIDI pitch of key 0", cli=False)
     steps_per_quarter: int = cfg_field(1, help="grid of the training data", cli=False)
