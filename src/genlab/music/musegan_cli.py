@@ -162,7 +162,8 @@ def run_evaluate(args: argparse.Namespace, run_dir: Path) -> int:
     from .musegan_api import evaluate
 
     path = clikit.resolve_output(args, default_dir=Path(run_dir), filename="eval.json", suffixes=(".json",))
-    n = getattr(args, "n_samples", None) or 2000
+    n = getattr(args, "n_samples", None)
+    n = 2000 if n is None else n
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"--n-samples must be a whole number >= 1 (got {n})")
     result = evaluate(run_dir, data=getattr(args, "data", None), split=getattr(args, "split", "valid"), n_samples=n,
