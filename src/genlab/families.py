@@ -78,6 +78,7 @@ TOUR: tuple[str, ...] = (
     "genlab.gan.tour:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
+    "genlab.music.musegan_tour:section",
 )
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
