@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         eval_path.write_text(json.dumps({k: v for k, v in ev.items() if k != "lines"}, indent=1))
 
     # ---- stage 3: the chapter's figures (per-track rolls, noise grid) + MIDI/WAV ------------------------------
-    s = sample(run, n=2, seed=args.seed, out=figures)
+    s = sample(run, n=2, seed=args.seed, out=figures, wav=False)  # MIDI + PNG (WAVs are 0.8 MB each)
 
     gen, real, mem = ev["generated"], ev["real_valid"], ev["memorisation"]
     rows = [("empty-bar rate", gen["empty_bar_rate"]["mean"], real["empty_bar_rate"]["mean"]),
