@@ -87,6 +87,7 @@ APP_TABS: tuple[str, ...] = (
     "genlab.gan.app_tab:build_tab",
     "genlab.text.app_tab:build_tab",
     "genlab.imageopt.app_tab:build_tab",
+    "genlab.music.musegan_app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
