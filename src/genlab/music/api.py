@@ -120,13 +120,18 @@ def note_cross_entropy(model: NoteRNN | MusicGPT, encoded) -> dict[str, float]:
     n = 0
     if isinstance(model, NoteRNN):
         L = model.config.seq_len
+        by_len: dict[int, list[tuple[torch.Tensor, ...]]] = {}
         for e in encoded:
             p, d = torch.tensor(e.pitch), torch.tensor(e.duration)
             for a, b in _chunks(len(p) - 1, L):
-                lp, ld, _ = model.logits(p[None, a:b].to(model.device), d[None, a:b].to(model.device))
-                tp += float(F.cross_entropy(lp[0].float(), p[a + 1:b + 1].to(model.device), reduction="sum"))
-                td += float(F.cross_entropy(ld[0].float(), d[a + 1:b + 1].to(model.device), reduction="sum"))
-                n += b - a
+                by_len.setdefault(b - a, []).append((p[a:b], d[a:b], p[a + 1:b + 1], d[a + 1:b + 1]))
+        for items in by_len.values():  # windows of one length go through the network as one batch
+            for s in range(0, len(items), 256):
+                xp, xd, yp, yd = (torch.stack(t).to(model.device) for t in zip(*items[s:s + 256], strict=True))
+                lp, ld, _ = model.logits(xp, xd)
+                tp += float(F.cross_entropy(lp.float().flatten(0, 1), yp.flatten(), reduction="sum"))
+                td += float(F.cross_entropy(ld.float().flatten(0, 1), yd.flatten(), reduction="sum"))
+                n += yp.numel()
     else:
         P = len(model.pitch_vocab)
         L = model.config.block_size

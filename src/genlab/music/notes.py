@@ -27,7 +27,7 @@ from ..core.io import write_json_atomic
 
 START = "<s>"
 REST = "rest"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 Token = tuple[str, str]
 BUILTIN_NOTES = ("essen", "chorale-soprano")
 
@@ -66,7 +66,11 @@ def element_token(el: Any) -> Token | None:
 def stream_tokens(stream: Any) -> list[Token]:
     """The tokens of a music21 stream (a part, or a whole score flattened), in time order."""
     out = []
-    for el in stream.flatten().notesAndRests:
+    try:  # a tied pair is one note (MIDI cannot tell; music21 splits long MIDI notes at bar lines into ties)
+        flat = stream.flatten().stripTies()
+    except Exception:  # noqa: BLE001 - a stream music21 cannot untie is read as it is
+        flat = stream.flatten()
+    for el in flat.notesAndRests:
         tok = element_token(el)
         if tok is not None:
             out.append(tok)
@@ -226,16 +230,24 @@ def essen_file_tunes(path: str | os.PathLike) -> list[dict[str, Any]]:
     handler.process(path.read_text(encoding="latin-1"))
     tunes = []
     for ref, book in handler.splitByReferenceNumber().items():
-        tokens = []
+        tokens: list[Token] = []
+        tied = False  # the previous note's tie goes on into this one: one note (as stripTies makes it)
         for tok in book.tokens:
             if isinstance(tok, abcFormat.ABCNote) and not tok.inGrace and tok.quarterLength:
                 if tok.isRest:
                     tokens.append((REST, duration_token(tok.quarterLength)))
+                    tied = False
                 elif isinstance(tok, abcFormat.ABCChord):
+                    tied = False
                     continue
                 else:
-                    tokens.append((str(int(music21.pitch.Pitch(tok.pitchName).midi)),
-                                   duration_token(tok.quarterLength)))
+                    pitch = str(int(music21.pitch.Pitch(tok.pitchName).midi))
+                    if tied and tokens and tokens[-1][0] == pitch:
+                        total = Fraction(tokens[-1][1]) + Fraction(tok.quarterLength).limit_denominator(48)
+                        tokens[-1] = (pitch, duration_token(total))
+                    else:
+                        tokens.append((pitch, duration_token(tok.quarterLength)))
+                    tied = tok.tie in ("start", "continue")
         while tokens and tokens[-1][0] == REST:
             tokens.pop()
         while tokens and tokens[0][0] == REST:
