@@ -59,6 +59,15 @@ def test_train_writes_a_run_with_metrics(toy_run):
     assert any("eval/qualified_note_rate" in r for r in rows)
 
 
+def test_foster_first_windows_only(tmp_path, cli, toy_data):
+    code, _, err = cli("music", "train", "--model", "musegan", "--data", toy_data, *TOY, "--max-steps", "1",
+                       "--batch-size", "4", "--musegan-windows", "first", "--musegan-eval-samples", "0",
+                       "--out", tmp_path / "r")
+    assert code == 0, err
+    saved = json.loads((tmp_path / "r" / "train_config.json").read_text())
+    assert saved["data_info"]["train_windows"] == 6 and saved["data"]["windows"] == "first"
+
+
 @pytest.mark.slow
 def test_exact_resume(tmp_path, cli, toy_data):
     base = ["music", "train", "--model", "musegan", "--data", toy_data, *TOY]

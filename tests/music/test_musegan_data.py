@@ -37,6 +37,24 @@ def test_windows_every_bar_two_bars_long():
     assert windows(chorale[:31]).shape == (0, 4, 32)
 
 
+def test_first_window_starts_where_all_four_voices_sound():
+    from genlab.music.musegan_data import first_window
+
+    chorale = np.arange(80 * 4).reshape(80, 4)
+    chorale[:3, 1] = -1  # the alto enters at step 3
+    w = first_window(chorale)
+    assert w.shape == (1, 4, 32) and w[0, 0, 0] == chorale[3, 0] and w[0, 3, 31] == chorale[34, 3]
+    assert first_window(chorale[:34]).shape == (0, 4, 32)  # 31 steps after the entry: too short
+
+
+def test_a_prepare_data_folder_is_refused_with_the_reason(tmp_path):
+    (tmp_path / "data.json").write_text("{}")
+    (tmp_path / "rolls.json").write_text("{}")
+    with pytest.raises(DataError) as err:
+        read_chorales(tmp_path)
+    one_line(err, "genlab music prepare", "four voices", "MusicXML/MIDI")
+
+
 def test_read_and_split(tmp_path):
     chorales, path = read_chorales(write_toy_json(tmp_path / "toy.json"))
     assert sorted(chorales) == ["train", "valid"]
@@ -140,3 +158,4 @@ def test_the_default_data_has_every_window():
     train = split_windows(chorales, "train")
     # all 2-bar windows with a hop of one bar: 3,176 (Foster takes 229, the first of each chorale)
     assert train.shape == (3176, 4, 32)
+    assert split_windows(chorales, "train", first_only=True).shape == (229, 4, 32)

@@ -41,8 +41,12 @@ class MuseGANDataConfig:
                                             "(default: ../shared/data/jsb-chorales/Jsb16thSeparated.json)")
     parts: tuple[int, ...] = cfg_field((), help="MusicXML/MIDI: the four parts (1-based, top to bottom) to use as "
                                                 "soprano, alto, tenor, bass (default: files with exactly 4 parts)")
+    windows: str = cfg_field("all", help="training windows: all (every 2-bar window, hop 1 bar) or first (the first "
+                                         "window of each chorale, Foster's 229 examples)")
 
     def __post_init__(self) -> None:
+        if self.windows not in ("all", "first"):
+            raise ConfigError(f"--musegan-windows must be all or first (got {self.windows!r})")
         if self.parts:
             if len(self.parts) != 4 or len(set(self.parts)) != 4:
                 raise ConfigError(f"--musegan-parts needs four different part numbers (got "
@@ -55,10 +59,14 @@ class MuseGANDataConfig:
         return tuple(p - 1 for p in self.parts) if self.parts else None
 
 
-def load_windows(data: MuseGANDataConfig, cfg: MuseGANConfig, split: str) -> tuple[np.ndarray, Path]:
+def load_windows(data: MuseGANDataConfig, cfg: MuseGANConfig, split: str, *, training: bool = False
+                 ) -> tuple[np.ndarray, Path]:
+    """The windows of ``split``; ``training``: as the model is trained on (``data.windows`` may keep only the first
+    of each chorale), otherwise every window."""
     chorales, path = read_chorales(data.data, parts=data.part_indices)
     return split_windows(chorales, split, n_bars=cfg.n_bars, steps_per_bar=cfg.steps_per_bar,
-                         lowest_pitch=cfg.lowest_pitch, n_pitches=cfg.n_pitches, where=str(path)), path
+                         lowest_pitch=cfg.lowest_pitch, n_pitches=cfg.n_pitches, where=str(path),
+                         first_only=training and data.windows == "first"), path
 
 
 def _eval_fn(n: int, valid: np.ndarray | None):
@@ -109,13 +117,15 @@ def train(model_config: MuseGANConfig | None = None, data_config: MuseGANDataCon
     options = options or MuseGANTrainOptions()
     if out is None:
         out = Path("runs") / FAMILY / f"musegan-{time.strftime('%Y%m%d-%H%M%S')}"
-    train_w, path = load_windows(data_config, model_config, "train")
+    train_w, path = load_windows(data_config, model_config, "train", training=True)
     dataset = WindowDataset(train_w, model_config)
     model = MuseGAN(model_config)
     run_config = {"model": to_dict(model_config), "musegan": to_dict(options),
                   "data": {**to_dict(data_config)},
                   "data_info": {"path": str(path), "train_windows": int(len(train_w)),
-                                "window": "2 bars x 16 sixteenth steps, hop 1 bar"}}
+                                "window": "2 bars x 16 sixteenth steps, " +
+                                          ("hop 1 bar" if data_config.windows == "all" else
+                                           "the first of each chorale")}}
     trainer = MuseGANTrainer(model, dataset, train_config, out, options=options, run_config=run_config,
                              eval_fn=_eval_fn(options.eval_samples, None), sample_fn=_sample_fn)
     return trainer.fit(resume=resume)
@@ -225,7 +235,7 @@ def evaluate(run: str | os.PathLike | MuseGAN, *, data: str | None = None, split
     run_data = train_data or (_run_data(run) if not isinstance(run, MuseGAN) else MuseGANDataConfig())
     eval_data = MuseGANDataConfig(data=data, parts=run_data.parts) if data is not None else run_data
     real, real_path = load_windows(eval_data, cfg, split)
-    train_w, train_path = load_windows(run_data, cfg, "train")
+    train_w, train_path = load_windows(run_data, cfg, "train", training=True)  # the windows it was trained on
     warnings = []
     if n_samples < 500:
         warnings.append(f"warning: {n_samples} samples is few for these averages (the benchmark uses 2,000); "

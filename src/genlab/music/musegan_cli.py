@@ -20,7 +20,7 @@ from ..core.errors import ConfigError
 _MODEL_FLAGS = {"musegan_z_dim": "z_dim", "musegan_g_width": "g_width", "musegan_d_width": "d_width",
                 "musegan_temporal_width": "temporal_width"}
 _OPTION_FLAGS = {"critic_steps": "critic_steps", "gp_weight": "gp_weight", "musegan_eval_samples": "eval_samples"}
-_DATA_FLAGS = {"musegan_parts": "parts"}
+_DATA_FLAGS = {"musegan_parts": "parts", "musegan_windows": "windows"}
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +43,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--musegan-parts", dest="musegan_parts", type=int, nargs=4, metavar="N", default=argparse.SUPPRESS,
                    help="MusicXML/MIDI --data: the four parts (1-based, top to bottom) to use as soprano, alto, tenor, "
                         "bass; without it a file that does not have exactly 4 parts is skipped (and named)")
+    g.add_argument("--musegan-windows", dest="musegan_windows", choices=("all", "first"), default=argparse.SUPPRESS,
+                   help="training windows: all 2-bar windows with a hop of 1 bar, or only the first of each chorale "
+                        "(Foster's 229 examples, which invites memorisation) (default: all)")
 
 
 def _stray_flags(args: argparse.Namespace) -> list[str]:

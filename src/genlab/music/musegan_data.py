@@ -169,19 +169,37 @@ def read_chorales(path: str | os.PathLike | None, *, parts: tuple[int, ...] | No
         hint = " (the default data set; set GENLAB_DATA_DIR or pass --data)" if path is None else ""
         raise DataError(f"{p} does not exist{hint}")
     if p.is_dir():
+        if (p / "rolls.json").is_file() and (p / "data.json").is_file():
+            raise DataError(f"{p} is a DATA folder from `genlab music prepare`: its rolls are quarter-note frames "
+                            f"without separate voices; MuseGAN needs four voices on the 16th grid: pass the folder of "
+                            f"MusicXML/MIDI files itself, or a Jsb16thSeparated-format JSON file")
         return read_score_folder(p, parts=parts), p
     if p.suffix.lower() in MUSIC_SUFFIXES:
         return {"train": [parse_score_voices(p, parts=parts)]}, p
     return read_separated_json(p), p
 
 
+def first_window(chorale: np.ndarray, *, n_bars: int = 2, steps_per_bar: int = 16) -> np.ndarray:
+    """Foster's one example per chorale: the window that starts at the first step where all four voices sound
+    (his loader skips the leading steps with a silent voice): (0 or 1, voices, n_bars * steps_per_bar)."""
+    length = n_bars * steps_per_bar
+    full = np.flatnonzero((chorale >= 0).all(axis=1))
+    start = int(full[0]) if len(full) else 0
+    if chorale.shape[0] - start < length:
+        return np.zeros((0, chorale.shape[1], length), dtype=np.int64)
+    return chorale[start:start + length].T[None].astype(np.int64)
+
+
 def split_windows(chorales: dict[str, list[np.ndarray]], split: str, *, n_bars: int = 2, steps_per_bar: int = 16,
-                  lowest_pitch: int = 0, n_pitches: int = 84, where: str = "the data") -> np.ndarray:
-    """All windows of one split as (N, 4, n_bars*steps_per_bar) MIDI pitches (-1 = rest). Windows with a pitch
-    outside the model's rows are dropped (a note says how many); none left is a DataError."""
+                  lowest_pitch: int = 0, n_pitches: int = 84, where: str = "the data",
+                  first_only: bool = False) -> np.ndarray:
+    """All windows of one split as (N, 4, n_bars*steps_per_bar) MIDI pitches (-1 = rest); ``first_only``: only the
+    first window of each chorale (Foster's 229 training examples). Windows with a pitch outside the model's rows are
+    dropped (a note says how many); none left is a DataError."""
     if split not in chorales:
         raise DataError(f"{where} has no {split!r} split (it has: {', '.join(sorted(chorales))})")
-    parts = [windows(c, n_bars=n_bars, steps_per_bar=steps_per_bar) for c in chorales[split]]
+    cut = first_window if first_only else windows
+    parts = [cut(c, n_bars=n_bars, steps_per_bar=steps_per_bar) for c in chorales[split]]
     parts = [w for w in parts if len(w)]
     if not parts:
         raise DataError(f"the {split!r} split of {where} has no chorale of at least {n_bars} bars "
