@@ -143,6 +143,8 @@ def test_evaluate_compares_samples_with_real_windows(toy_run, tmp_path, cli, toy
     (["--output", "x.mid"], ("--out DIR",)),
     (["--prompt", "60:1"], ("--prompt", "MuseGAN")),
     (["--length", "10"], ("--length", "MuseGAN")),
+    (["--soundfont", "/nonexistent.sf2"], ("--soundfont", "does not exist")),
+    (["--tempo", "0"], ("--tempo",)),
 ])
 def test_bad_sample_input_is_one_line(toy_run, tmp_path, cli, extra, words):
     assert_one_line_error(*_code_err(cli("music", "sample", toy_run, "--out", tmp_path / "s", *extra)), *words)

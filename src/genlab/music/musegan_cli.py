@@ -146,9 +146,13 @@ def run_sample(args: argparse.Namespace, run_dir: Path) -> int:
     tempo = getattr(args, "tempo", 100.0)
     if not tempo > 0:
         raise ConfigError(f"--tempo must be > 0 (got {tempo})")
+    soundfont = getattr(args, "soundfont", None)
+    if soundfont is not None and not Path(soundfont).is_file():  # checked before any sample is written
+        raise ConfigError(f"--soundfont {soundfont} does not exist; give an .sf2 file or leave it out (the system's "
+                          f"General MIDI soundfont, else sine waves)")
     folder = clikit.check_output_dir(args.out) if getattr(args, "out", None) else Path(run_dir) / "samples"
     result = sample(run_dir, n=n, seed=getattr(args, "seed", 0), temperature=temperature, out=folder,
-                    wav=getattr(args, "wav", True), soundfont=getattr(args, "soundfont", None), tempo=tempo,
+                    wav=getattr(args, "wav", True), soundfont=soundfont, tempo=tempo,
                     device=getattr(args, "device", "cpu"))
     for s in result["samples"]:
         clikit.say("  ".join(s[k] for k in ("midi", "wav", "png", "tracks_png") if k in s))
