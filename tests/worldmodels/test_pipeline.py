@@ -59,3 +59,18 @@ def test_the_whole_pipeline_end_to_end(cli, tmp_path):
     code, out, err = cli("worldmodels", "dream", tmp_path / "cd", "--steps", "12", "--output", tmp_path / "d.mp4")
     assert code == 0, err
     assert (tmp_path / "d.mp4").stat().st_size > 1000 and (tmp_path / "d_vs_real.png").exists()
+
+
+@pytest.mark.slow
+def test_tour_section_runs_at_toy_size(tmp_path):
+    from genlab.core.tourkit import TourContext
+    from genlab.worldmodels.tour import section
+
+    sec = section()
+    assert sec.key == "worldmodels" and sec.estimate_s["quick"] <= 60
+    figures = sec.run(TourContext(out=tmp_path, budget="quick", toy=True))
+    assert len(figures) == 8
+    for f in figures:
+        assert f.path.exists() and f.path.stat().st_size > 0, f.path
+        assert f.command.startswith("genlab worldmodels ")
+    assert any("real score" in f.metrics and "unseen track seeds" in f.metrics["real score"] for f in figures)

@@ -220,6 +220,9 @@ def train_controller(config: SearchConfig | None = None, *, vae: str | Path | No
         raise ConfigError(f"--workers must be >= 1 (got {workers})")
     check_int("max_steps", max_steps, 1, allow_none=True)
     max_seconds = parse_duration(max_time) if max_time else None
+    from ..core.io import ensure_dir
+
+    ensure_dir(run)
     with RunLock(run):
         if resume:
             if not (run / SEARCH_FILE).exists():

@@ -52,7 +52,7 @@ def process_frame(obs: np.ndarray) -> np.ndarray:
     if obs.ndim != 3 or obs.shape[2] != 3:
         raise ConfigError(f"expected an (H, W, 3) frame, got {obs.shape}")
     crop = np.ascontiguousarray(obs[:CROP_ROWS])
-    return np.asarray(Image.fromarray(crop).resize((FRAME_SIZE, FRAME_SIZE), Image.BILINEAR), dtype=np.uint8)
+    return np.array(Image.fromarray(crop).resize((FRAME_SIZE, FRAME_SIZE), Image.BILINEAR), dtype=np.uint8)
 
 
 def check_training_seed(seed: int, count: int, what: str) -> None:

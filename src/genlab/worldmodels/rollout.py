@@ -216,7 +216,7 @@ class Executor:
             distributed = require("distributed", extra="worldmodels", what="--scheduler (Dask distributed)",
                                   package="'dask[distributed]'")
             try:
-                self._client = distributed.Client(self.scheduler, timeout="10s", set_as_default=False)
+                self._client = distributed.Client(self.scheduler, timeout="5s")
             except (OSError, TimeoutError) as e:
                 raise GenlabError(f"cannot reach the Dask scheduler at {self.scheduler} "
                                   f"({' '.join(str(e).split())[:160]}); start it with `dask scheduler` and workers "
