@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..core.config import from_dict, to_dict
+from ..core.device import seed_everything
 from ..core.engine import RUN_CONFIG, TrainConfig, Trainer, TrainResult
 from ..core.errors import CheckpointError, ConfigError, DataError
 from ..core.io import read_json, write_json_atomic
@@ -191,6 +192,18 @@ def _saved_data_model(out: str | Path | None) -> str:
         raise CheckpointError(f"{path} is not a music run config") from None
 
 
+def _check_resume_vocabulary(out, model: str, ov: dict[str, Any]) -> None:
+    from ..core.checkpoint import resumable_checkpoint
+    from ..core.model import read_model_config
+
+    cfg = read_model_config(resumable_checkpoint(out))["config"]
+    tok = cfg.get("tokenizer") if model == "gpt" else cfg
+    notes = load_notes(ov["data"])
+    for split in ("train", "valid"):
+        check_vocabulary(list(tok["pitch_vocab"]), list(tok["duration_vocab"]), notes["tunes"].get(split, []),
+                         what=f"--data {notes.get('name')} ({split})")
+
+
 def train(data_config: MusicDataConfig | None = None, model_options: dict[str, Any] | None = None,
           train_config: TrainConfig | None = None, *, out: str | Path | None = None, resume: bool = False,
           overrides: dict[str, Any] | None = None, progress: bool = True) -> TrainResult:
@@ -208,6 +221,8 @@ def train(data_config: MusicDataConfig | None = None, model_options: dict[str, A
             for k, field in names.items():
                 if k in ov:
                     ov[field] = ov.pop(k) * (2 if k == "seq_len" else 1)
+        if "data" in ov and model in ("rnn-attention", "gpt"):  # refuse new data before anything is said
+            _check_resume_vocabulary(out, model, ov)
         model_cfg, data_config, train_config = resumed_configs(out, family=FAMILY, data_class=MusicDataConfig,
                                                                overrides=ov)
     else:
@@ -258,6 +273,7 @@ def _train_poly(data_config, options, train_config, model_cfg, out, resume) -> T
         raise ConfigError(f"--data {name} is on a grid of {spq} steps per quarter; the run was trained on "
                           f"{model_cfg.steps_per_quarter}; start a new run for this data")
     run_dir = _run_dir(out, data_config, name)
+    seed_everything(train_config.seed)  # the same seed, the same initial weights
     model = PolyRNN(model_cfg)
     data = RollWindows(rolls["train"], model_cfg.seq_len, transpose=data_config.transpose)
     run_config = {"family": FAMILY, "model_type": model.model_type, "data": to_dict(data_config),
@@ -310,6 +326,7 @@ def _train_notes(data_config, options, train_config, model_cfg, out, resume, pro
         for split, tunes in splits.items():
             check_vocabulary(mp, md, tunes, what=f"--data {notes.get('name')} ({split})")
         pv, dv = mp, md
+    seed_everything(train_config.seed)  # the same seed, the same initial weights
     model = MusicGPT(model_cfg) if gpt else NoteRNN(model_cfg)
     enc_train = encode_tunes(splits["train"], pv, dv)
     enc_valid = encode_tunes(splits["valid"], pv, dv)
@@ -476,6 +493,9 @@ def sample(run: str | Path, n: int = 1, *, seed: int = 0, temperature: float = 1
     dt = temperature if duration_temperature is None else duration_temperature
     check_temperature("temperature" if pitch_temperature is None else "pitch-temperature", pt)
     check_temperature("temperature" if duration_temperature is None else "duration-temperature", dt)
+    if soundfont is not None and not Path(soundfont).is_file():
+        raise ConfigError(f"--soundfont {soundfont} does not exist; give an .sf2 file or leave it out (the "
+                          f"system's General MIDI soundfont is used, else a sine rendering)")
     model, folder = load_music_model(run, device)
     out = Path(out) if out is not None else Path(run) / "samples" / "sample.mid"
     out.parent.mkdir(parents=True, exist_ok=True)
