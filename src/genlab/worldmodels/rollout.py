@@ -180,6 +180,10 @@ def run_episode(task: Task, env=None) -> EpisodeResult:
 # ---- engines: serial, a local process pool, Dask distributed -----------------------------------------------------
 
 def _worker_init() -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent decides (finish the bookkeeping, save, stop the pool)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import torch
 
