@@ -24,8 +24,7 @@ _DATA_FLAGS = {"musegan_parts": "parts", "musegan_windows": "windows"}
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
-    from .musegan import MuseGANConfig
-    from .musegan_trainer import MuseGANTrainOptions
+    from .musegan_config import MuseGANConfig, MuseGANTrainOptions  # no torch: building the parser stays light
 
     g = parser.add_argument_group("musegan model (--model musegan; Foster ch. 7 / Dong et al. 2018, WGAN-GP; engine "
                                   "defaults: --max-steps 3000 critic steps, --batch-size 64, --lr 1e-3, "

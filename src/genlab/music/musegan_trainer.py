@@ -8,30 +8,15 @@ penalty's ε) comes from a generator seeded by (seed, step, draw), so a resumed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from ..core.config import cfg_field, check_int
 from ..core.engine import Trainer
 from ..core.errors import ConfigError
 from ..gan.losses import gradient_penalty, wgan_d_loss, wgan_g_loss
 from .musegan import MuseGAN
-
-
-@dataclass
-class MuseGANTrainOptions:
-    critic_steps: int = cfg_field(5, help="critic updates per generator update (WGAN-GP: 5)")
-    gp_weight: float = cfg_field(10.0, help="gradient-penalty weight lambda (Gulrajani et al. 2017: 10)")
-    eval_samples: int = cfg_field(256, help="generated windows for the objective metrics logged at --eval-every "
-                                            "(0 = off)")
-
-    def __post_init__(self) -> None:
-        check_int("critic_steps", self.critic_steps, 1)
-        if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not self.gp_weight >= 0:
-            raise ConfigError(f"--gp-weight must be >= 0 (got {self.gp_weight})")
-        check_int("eval_samples", self.eval_samples, 0)
+from .musegan_config import MuseGANTrainOptions  # noqa: F401 (re-exported)
 
 
 class MuseGANTrainer(Trainer):
