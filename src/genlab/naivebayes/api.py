@@ -42,12 +42,12 @@ def fit(data: str | Path, *, out: str | Path, alpha: float = 1.0, model: str = "
     if model not in MODELS:
         raise ConfigError(f"--model must be one of {', '.join(MODELS)} (got {model!r})")
     out = check_output_dir(out)
-    header, rows = read_csv(data)
-    rows, edges = prepare(header, rows, bins=bins, as_categories=as_categories, source=str(data))
+    header, raw = read_csv(data)
+    rows, edges = prepare(header, raw, bins=bins, as_categories=as_categories, source=str(data))
     categories = {h: sorted({r[j] for r in rows}) for j, h in enumerate(header)}
     cfg = NaiveBayesConfig(columns=tuple(header), categories=categories, bins=edges, alpha=float(alpha))
     m = MODELS[model](cfg)
-    x = m.encode_rows(rows, what=str(data))
+    x = m.encode_rows(raw, what=str(data))  # numeric columns binned by the model's own edges
     m.fit(x)
     nll = float(-m.log_prob(x).mean())
     m.save_pretrained(out)

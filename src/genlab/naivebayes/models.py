@@ -155,14 +155,16 @@ class AutoregressiveCategorical(_CategoricalModel):
 
     def conditionals(self) -> list[torch.Tensor]:
         """``[p(x_1), p(x_2 | x_1), ...]``; the j-th has shape (K_1, ..., K_j): smoothed ``(c(x_<j, x_j) + alpha) /
-        (c(x_<j) + alpha K_j)``."""
+        (c(x_<j) + alpha K_j)`` (uniform for a context with no counts and alpha = 0)."""
         a = self.config.alpha
         sizes = self.config.sizes
         joint = self.joint.view(*sizes)
         out = []
         for j in range(len(sizes)):
             c = joint.sum(dim=tuple(range(j + 1, len(sizes)))) if j + 1 < len(sizes) else joint
-            out.append((c + a) / (c.sum(dim=-1, keepdim=True) + a * sizes[j]))
+            den = c.sum(dim=-1, keepdim=True) + a * sizes[j]
+            # a context never seen (possible only with alpha = 0): uniform over x_j, so the model stays a distribution
+            out.append(torch.where(den > 0, (c + a) / den.clamp_min(1e-300), torch.full_like(c, 1.0 / sizes[j])))
         return out
 
     def joint_probs(self) -> torch.Tensor:

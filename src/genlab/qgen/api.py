@@ -69,11 +69,11 @@ def train(model_config: QGenConfig | None = None, data_config: QGenDataConfig | 
     train_config = train_config or default_train_config()
     model_config = model_config or QGenConfig()
     train_pairs, val_pairs = load_split(data_config)
-    answers = train_pairs[0].answer is not None
+    answers_given = train_pairs[0].answer is not None
     if not resume:
         vocab_words = build_vocab(train_pairs, max_vocab=data_config.max_vocab, min_freq=data_config.min_freq)
         model_config = from_dict(QGenConfig, {**to_dict(model_config), "vocab": tuple(vocab_words),
-                                              "answer_tags": answers})
+                                              "answer_tags": answers_given})
     vocab = Vocab(model_config.vocab)
     n_src, n_tgt = truncation_counts(train_pairs, model_config.max_src_len, model_config.max_tgt_len)
     if n_src or n_tgt:
@@ -102,9 +102,12 @@ def train(model_config: QGenConfig | None = None, data_config: QGenDataConfig | 
         return {"val_loss": teacher_forced_loss(m, val_items)} if val_items else {}
 
     def sample_fn(m: QGen, stem: Path) -> None:
-        shown = list(dict.fromkeys(" ".join(p.src) for p in val_pairs or train_pairs))[:8]
-        res = generate(m, shown, beam=1)
-        text = "\n".join(f"S: {s}\nQ: {r['question']}\n" for s, r in zip(shown, res, strict=True))
+        firsts = {" ".join(p.src): p for p in val_pairs or train_pairs}
+        shown = list(firsts)[:8]
+        answers = [" ".join(firsts[x].answer) for x in shown] if answers_given else None
+        res = generate(m, shown, answers, beam=1, quiet=True)
+        text = "\n".join(f"S: {s}\n" + (f"A: {a}\n" if a else "") + f"Q: {r['question']}\n"
+                          for s, a, r in zip(shown, answers or [None] * len(shown), res, strict=True))
         write_bytes_atomic(stem.with_suffix(".txt"), text.encode("utf-8"))
 
     trainer = Trainer(model, PairDataset(train_items), train_config, run_dir, run_config=run_config,

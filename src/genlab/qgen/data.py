@@ -189,7 +189,7 @@ class QGenDataConfig:
                                   metavar="FILE")
     val_fraction: float = cfg_field(0.1, help="fraction of distinct sentences held out for validation")
     split_seed: int = cfg_field(0, help="seed of the sentence split")
-    max_vocab: int = cfg_field(10000, help="vocabulary size (words of the training part, specials included)")
+    max_vocab: int = cfg_field(6000, help="vocabulary size (words of the training part, specials included)")
     min_freq: int = cfg_field(2, help="keep words seen at least this often in the training part")
     embeddings: str | None = cfg_field(None, help="initialise the word embeddings from word vectors in the "
                                                   "word2vec/GloVe text format (dimension must equal --emb-dim)",

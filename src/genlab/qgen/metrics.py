@@ -80,27 +80,43 @@ def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, met
     return out
 
 
-def _coco(hyps: list[str], refs: list[list[str]]) -> dict[str, float]:
-    require("pycocoevalcap", extra="qgen", what="coco-caption BLEU / METEOR / ROUGE-L")
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.meteor.meteor import Meteor
-    from pycocoevalcap.rouge.rouge import Rouge
-
-    gts = {i: r for i, r in enumerate(refs)}
-    res = {i: [h] for i, h in enumerate(hyps)}
+def coco_bleu_rouge(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, float]:
+    """coco-caption BLEU-1..4 and ROUGE-L (x100), no Java needed."""
+    require("pycocoevalcap", extra="qgen", what="coco-caption BLEU / ROUGE-L")
     import contextlib
     import io
 
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.rouge.rouge import Rouge
+
+    gts = {i: list(r) for i, r in enumerate(refs)}
+    res = {i: [h] for i, h in enumerate(hyps)}
     with contextlib.redirect_stdout(io.StringIO()):  # the coco scorers print their statistics
         bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
         rouge, _ = Rouge().compute_score(gts, res)
+    return {"bleu_1": 100 * bleu[0], "bleu_2": 100 * bleu[1], "bleu_3": 100 * bleu[2], "bleu_4": 100 * bleu[3],
+            "rouge_l": 100 * float(rouge)}
+
+
+def coco_meteor(hyps: Sequence[str], refs: Sequence[Sequence[str]], *, per_item: bool = False):
+    """METEOR 1.5 (x100) through pycocoevalcap's jar (starts ``java``); with ``per_item`` also each item's score."""
+    require("pycocoevalcap", extra="qgen", what="METEOR 1.5")
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    gts = {i: list(r) for i, r in enumerate(refs)}
+    res = {i: [h] for i, h in enumerate(hyps)}
     m = Meteor()
     try:
-        meteor, _ = m.compute_score(gts, res)
+        value, items = m.compute_score(gts, res)
     finally:
         del m
-    return {"bleu_1": 100 * bleu[0], "bleu_2": 100 * bleu[1], "bleu_3": 100 * bleu[2], "bleu_4": 100 * bleu[3],
-            "meteor": 100 * float(meteor), "rouge_l": 100 * float(rouge)}
+    return (100 * float(value), [100 * float(v) for v in items]) if per_item else 100 * float(value)
+
+
+def _coco(hyps: list[str], refs: list[list[str]]) -> dict[str, float]:
+    out = coco_bleu_rouge(hyps, refs)
+    out["meteor"] = coco_meteor(hyps, refs)
+    return {k: out[k] for k in ("bleu_1", "bleu_2", "bleu_3", "bleu_4", "meteor", "rouge_l")}
 
 
 class _SpaceTokenizer:

@@ -34,8 +34,8 @@ from .losses import copy_distribution, nll_loss
 class QGenConfig:
     vocab: tuple[str, ...] = cfg_field((), help="the vocabulary (set from the training data)", cli=False)
     answer_tags: bool = cfg_field(False, help="answer-position features (set when the data has answers)", cli=False)
-    emb_dim: int = cfg_field(128, help="word embedding size")
-    hidden: int = cfg_field(192, help="encoder hidden size per direction (the decoder gets twice this)")
+    emb_dim: int = cfg_field(100, help="word embedding size")
+    hidden: int = cfg_field(128, help="encoder hidden size per direction (the decoder gets twice this)")
     rnn: Literal["gru", "lstm"] = cfg_field("gru", help="recurrent cell of encoder and decoder")
     enc_layers: int = cfg_field(1, help="bidirectional encoder layers")
     attention: Literal["bahdanau", "luong"] = cfg_field("luong", help="attention score: luong (general, bilinear; "

@@ -6,7 +6,9 @@
   id 0 for everything else (the word models of Chollet's *Deep Learning with Python* and Foster's *Generative Deep
   Learning*, which use Keras' tokenisation: lower-cased text, punctuation split off).
 
-A subword option (BPE) would come through a well-kept library such as Hugging Face ``tokenizers``; not added yet.
+* :class:`BPETokenizer` - byte-level byte-pair encoding (Sennrich et al. 2016; GPT-2's byte-level variant), trained
+  on the corpus by Hugging Face ``tokenizers`` (``--tokenizer bpe --vocab-size N``). Every text encodes (no unknown
+  tokens) and decodes back exactly; the trained tokenizer's JSON is saved inside the model config.
 
 Both tokenizers save to a JSON-able dict (:meth:`to_dict`) and come back with :func:`tokenizer_from_dict`.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "UNKNOWN_MODES",
     "CharTokenizer",
     "WordTokenizer",
+    "BPETokenizer",
     "fit_tokenizer",
     "tokenizer_from_dict",
 ]
@@ -278,7 +281,104 @@ class WordTokenizer:
         return f"WordTokenizer(vocab_size={self.vocab_size}, lowercase={self.lowercase})"
 
 
-Tokenizer = CharTokenizer | WordTokenizer
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible map of the 256 byte values to printable characters (what byte-level BPE tokens are
+    spelled in)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs), strict=True))
+
+
+class BPETokenizer:
+    """Byte-level BPE trained by Hugging Face ``tokenizers``; ids index its vocabulary. Exact round trip:
+    ``decode(encode(t)) == t`` for every string."""
+
+    kind = "bpe"
+
+    def __init__(self, spec: str) -> None:
+        from genlab.core.extras import require
+
+        tk = require("tokenizers", extra="qgen", what="the BPE tokenizer")
+        if not isinstance(spec, str):
+            raise DataError("a saved BPE tokenizer must be its JSON text; use a tokenizer saved by genlab")
+        try:
+            self._tok = tk.Tokenizer.from_str(spec)
+        except Exception as e:  # the library raises its own Exception type for bad JSON
+            raise DataError(f"the saved BPE tokenizer does not load ({str(e).splitlines()[0][:120]}); "
+                            f"use a tokenizer saved by genlab") from None
+        self.spec = spec
+        vocab = self._tok.get_vocab()
+        self.vocab: list[str] = [""] * len(vocab)
+        for t, i in vocab.items():
+            self.vocab[i] = t
+        byte_of = {c: b for b, c in _bytes_to_unicode().items()}
+        self._bytes: list[bytes] = [bytes(byte_of[c] for c in t) for t in self.vocab]
+        self.stoi: dict[str, int] = {}
+        for i, b in enumerate(self._bytes):  # the text of each token that is whole UTF-8 ("\n" -> its id)
+            try:
+                self.stoi.setdefault(b.decode("utf-8"), i)
+            except UnicodeDecodeError:
+                pass
+
+    @classmethod
+    def fit(cls, text: str, *, vocab_size: int = 1000) -> BPETokenizer:
+        """Train byte-level BPE on ``text`` up to ``vocab_size`` tokens (the 256 byte tokens included)."""
+        from genlab.core.extras import require
+
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 257:
+            raise ConfigError(f"--vocab-size must be an integer >= 257 for byte-level BPE (256 byte tokens + merges; "
+                              f"got {vocab_size!r})")
+        if not text:
+            raise DataError("cannot fit a tokenizer on an empty text; use a file that holds text")
+        tk = require("tokenizers", extra="qgen", what="the BPE tokenizer")
+        tok = tk.Tokenizer(tk.models.BPE())
+        tok.pre_tokenizer = tk.pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = tk.decoders.ByteLevel()
+        trainer = tk.trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False,
+                                         initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet())
+        tok.train_from_iterator([text], trainer=trainer, length=len(text))
+        return cls(tok.to_str())
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str, *, what: str = "prompt", unknown: str = "refuse", hint: str = "") -> list[int]:
+        """Token ids of ``text``; byte-level BPE has no unknown tokens, so ``unknown`` never matters."""
+        _check_unknown_mode(unknown)
+        return self._tok.encode(text).ids if text else []
+
+    def count_unknown(self, text: str) -> int:
+        return 0
+
+    def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
+        """The text of ``ids``: their bytes joined and read as UTF-8 (a cut multi-byte character shows as U+FFFD)."""
+        return b"".join(self._bytes[i] for i in _ids_list(ids, self.vocab_size)).decode("utf-8", errors="replace")
+
+    def decoder(self) -> Callable[[Sequence[int] | torch.Tensor], str]:
+        """An incremental :meth:`decode`: bytes of a character split over two pieces wait for the rest."""
+        import codecs
+
+        dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        return lambda ids: dec.decode(b"".join(self._bytes[i] for i in _ids_list(ids, self.vocab_size)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "spec": self.spec}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BPETokenizer) and self.spec == other.spec
+
+    def __repr__(self) -> str:
+        return f"BPETokenizer(vocab_size={self.vocab_size})"
+
+
+Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 
 UNKNOWN_MODES = ("refuse", "map", "skip")
 
@@ -287,13 +387,15 @@ def _check_unknown_mode(mode: Any) -> None:
     if mode not in UNKNOWN_MODES:
         raise ConfigError(f"--unknown must be one of {', '.join(UNKNOWN_MODES)} (got {mode!r})")
 
-TOKENIZERS: dict[str, type[CharTokenizer | WordTokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}
+TOKENIZERS: dict[str, type[CharTokenizer | WordTokenizer | BPETokenizer]] = {
+    "char": CharTokenizer, "word": WordTokenizer, "bpe": BPETokenizer}
 
 
 # The keyword options of each tokenizer's fit().
 _FIT_OPTIONS: dict[str, frozenset[str]] = {
     "char": frozenset(),
     "word": frozenset({"max_vocab", "min_freq", "lowercase"}),
+    "bpe": frozenset({"vocab_size"}),
 }
 
 
@@ -303,11 +405,15 @@ def _kind(kind: Any) -> str:
     return kind
 
 
-def tokenizer_from_dict(d: Mapping[str, Any]) -> CharTokenizer | WordTokenizer:
+def tokenizer_from_dict(d: Mapping[str, Any]) -> CharTokenizer | WordTokenizer | BPETokenizer:
     """Rebuild a tokenizer from :meth:`to_dict`'s output (e.g. after a JSON round trip)."""
     if not isinstance(d, Mapping):
         raise DataError(f"a saved tokenizer must be a dict, got {type(d).__name__}; use a tokenizer saved by genlab")
     kind = _kind(d.get("kind"))
+    if kind == "bpe":
+        if "spec" not in d:
+            raise DataError("saved bpe tokenizer has no 'spec'; use a tokenizer saved by genlab")
+        return BPETokenizer(d["spec"])
     if "vocab" not in d:
         raise DataError(f"saved {kind} tokenizer has no 'vocab'; use a tokenizer saved by genlab")
     if kind == "char":
@@ -315,8 +421,8 @@ def tokenizer_from_dict(d: Mapping[str, Any]) -> CharTokenizer | WordTokenizer:
     return WordTokenizer(d["vocab"], lowercase=bool(d.get("lowercase", True)))
 
 
-def fit_tokenizer(kind: str, text: str, **kw: Any) -> CharTokenizer | WordTokenizer:
-    """Fit the tokenizer named ``kind`` ("char" or "word") on ``text``; ``kw`` go to its ``fit``.
+def fit_tokenizer(kind: str, text: str, **kw: Any) -> CharTokenizer | WordTokenizer | BPETokenizer:
+    """Fit the tokenizer named ``kind`` ("char", "word" or "bpe") on ``text``; ``kw`` go to its ``fit``.
 
     Options set to ``None`` are ignored, so a caller may pass every option of every tokenizer; a set option that
     the chosen tokenizer does not take (``max_vocab`` for "char") raises :class:`ConfigError`.

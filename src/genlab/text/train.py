@@ -52,16 +52,19 @@ class TextConfig:
     corpus: str | None = cfg_field(None, help="a UTF-8 text file to learn from (stored as an absolute path)",
                                    metavar="FILE")
     model: Literal["lstm", "gru", "gpt"] = cfg_field("lstm", help="language model")
-    tokenizer: Literal["char", "word"] = cfg_field("char", help="character or word tokens")
+    tokenizer: Literal["char", "word", "bpe"] = cfg_field("char", help="character, word or byte-level BPE (subword) "
+                                                                      "tokens")
     encoding: str = cfg_field("utf-8", help="the corpus's encoding (e.g. latin-1, cp1252)")
     encoding_errors: str = cfg_field("strict", help="strict|replace|ignore|backslashreplace for undecodable bytes")
     max_vocab: int = cfg_field(20000, help="word tokenizer: keep the most frequent N words")
     lowercase: bool = cfg_field(True, help="word tokenizer: lower-case the text (as the seeds do)")
+    vocab_size: int = cfg_field(1000, help="bpe tokenizer: vocabulary size (256 byte tokens + merges learned on "
+                                           "the corpus)")
     val_fraction: float = cfg_field(0.1, help="last fraction of the corpus held out for validation")
 
     def __post_init__(self) -> None:
         check_choice("model", self.model, tuple(MODELS))
-        check_choice("tokenizer", self.tokenizer, ("char", "word"))
+        check_choice("tokenizer", self.tokenizer, ("char", "word", "bpe"))
 
 
 def default_train_config(**overrides: Any) -> TrainConfig:
@@ -86,7 +89,7 @@ def _absolute(path: str | None) -> str | None:
 
 
 # Options that define the tokenizer or the architecture: they are fixed by the run's checkpoint.
-_FIXED_ON_RESUME = ("model", "tokenizer", "max_vocab", "lowercase")
+_FIXED_ON_RESUME = ("model", "tokenizer", "max_vocab", "lowercase", "vocab_size")
 
 
 def _check_resume_overrides(out: str | Path | None, overrides: dict[str, Any]) -> None:
@@ -144,7 +147,8 @@ def train(model_config: RNNConfig | GPTConfig | None = None, data_config: TextCo
     else:
         tokenizer = fit_tokenizer(data_config.tokenizer, text, **(
             {"max_vocab": data_config.max_vocab, "lowercase": data_config.lowercase}
-            if data_config.tokenizer == "word" else {}))
+            if data_config.tokenizer == "word" else
+            {"vocab_size": data_config.vocab_size} if data_config.tokenizer == "bpe" else {}))
         model_config = model_config or _model_config(data_config, {})
         model_config = from_dict(type(model_config), {**to_dict(model_config), "vocab_size": tokenizer.vocab_size,
                                                       "tokenizer": tokenizer.to_dict()})
@@ -280,7 +284,7 @@ def evaluate(model_or_run: TextModel | str | Path, *, data_config: TextConfig | 
         raise DataError(f"{source} has {len(ids)} tokens, fewer than one block of {model.block_size + 1}; "
                         f"use a longer text")
     metrics = evaluate_ids(model, ids, chars_per_token=chars_per_token)
-    unk_name = "<unk>" if tok.kind == "word" else repr(tok.replacement)
+    unk_name = "<unk>" if tok.kind == "word" else repr(getattr(tok, "replacement", "?"))
     result = {"corpus": source, "model_type": model.model_type, **metrics,
               "unknown_tokens": n_unknown, "unknown_share": n_unknown / max(1, n_tokens), "unknown": mode,
               "unknown_note": {"map": f"unknown tokens scored as {unk_name}", "skip": "unknown tokens dropped",
