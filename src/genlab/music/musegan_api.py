@@ -59,11 +59,34 @@ class MuseGANDataConfig:
         return tuple(p - 1 for p in self.parts) if self.parts else None
 
 
+_CACHE: dict[tuple, tuple[dict, Path]] = {}
+
+
+def _read_cached(data: str | None, parts: tuple[int, ...] | None) -> tuple[dict, Path]:
+    """read_chorales, once per (file, size, modification time, parts): evaluate reads a split and the train split
+    of the same file."""
+    from .musegan_data import default_data_path
+
+    p = default_data_path() if data is None else Path(data)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, parts) if p.is_file() else None
+    except OSError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    out = read_chorales(data, parts=parts)
+    if key is not None:
+        _CACHE.clear()  # one file at a time: the cache never grows
+        _CACHE[key] = out
+    return out
+
+
 def load_windows(data: MuseGANDataConfig, cfg: MuseGANConfig, split: str, *, training: bool = False
                  ) -> tuple[np.ndarray, Path]:
     """The windows of ``split``; ``training``: as the model is trained on (``data.windows`` may keep only the first
     of each chorale), otherwise every window."""
-    chorales, path = read_chorales(data.data, parts=data.part_indices)
+    chorales, path = _read_cached(data.data, data.part_indices)
     return split_windows(chorales, split, n_bars=cfg.n_bars, steps_per_bar=cfg.steps_per_bar,
                          lowest_pitch=cfg.lowest_pitch, n_pitches=cfg.n_pitches, where=str(path),
                          first_only=training and data.windows == "first"), path
