@@ -65,10 +65,14 @@ def launch(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int 
            device: str = "cpu", block: bool = True, quiet: bool = False, tour_dir: str | Path | None = None,
            max_upload_mb: float = 50) -> tuple[Any, AppContext, str]:
     """Start the app; returns (blocks, context, local URL). ``block=False`` returns at once (tests, benchmarks)."""
-    gr = _gradio()
     runs = Path(runs_dir)
-    if not runs.exists():
+    if runs.exists() and not runs.is_dir():
+        raise AppError(f"--runs-dir {runs} is a file, not a folder; point it at the folder of your runs")
+    gr = _gradio()
+    try:
         runs.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise AppError(f"cannot create --runs-dir {runs} ({e.strerror or e})") from None
     ctx = AppContext(runs, max_upload_bytes=int(max_upload_mb * 1024 * 1024), device=device)
     ctx.tour_dir = Path(tour_dir).resolve() if tour_dir else ctx.runs_dir / "tour"  # type: ignore[attr-defined]
     demo = build_app(ctx)
@@ -85,7 +89,7 @@ def launch(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int 
         _, local_url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True,
                                       quiet=True, show_error=True, ssr_mode=False, footer_links=[],
                                       max_file_size=ctx.max_upload_bytes, theme=theme(gr),
-                                      allowed_paths=[str(ctx.work_dir)], pwa=False, mcp_server=False,
+                                      allowed_paths=[str(ctx.work_dir), str(ctx.tour_dir)], pwa=False, mcp_server=False,
                                       enable_monitoring=False)
     except OSError as e:
         ctx.close()

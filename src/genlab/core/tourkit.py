@@ -21,6 +21,14 @@ from typing import Literal
 Budget = Literal["quick", "full"]
 
 
+class CommandInterrupted(KeyboardInterrupt):
+    """A command of a section was stopped by Ctrl-C or SIGTERM: the tour stops; a rerun redoes this section."""
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @dataclass
 class Figure:
     path: Path  # a file under the section's folder: .png/.jpg/.gif (image), .mp4/.webm (video), .wav/.mp3 (audio),
@@ -78,6 +86,8 @@ class TourContext:
         start = time.perf_counter()
         code = main(args)
         self.commands.append(f"{command}  # {time.perf_counter() - start:.1f} s")
+        if code in (130, 143):  # Ctrl-C / SIGTERM: the whole tour stops (and resumes later), not just this section
+            raise CommandInterrupted(f"`{command}` was stopped by {'Ctrl-C' if code == 130 else 'SIGTERM'}", code)
         if code != 0:
             raise RuntimeError(f"`{command}` exited with {code}")
         return command

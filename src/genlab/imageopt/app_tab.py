@@ -21,10 +21,18 @@ def weight_choices() -> list[str]:
     return out
 
 
-def _tensor(ctx: Any, file: Any, what: str) -> Any:
+def _tensor(ctx: Any, file: Any, what: str, side: int) -> Any:
+    """The upload, checked by the image loader, resized so its longer side is ``side`` px, as (1, 3, H, W)."""
+    from PIL import Image
+
     from ..data.images import image_to_tensor
 
-    return image_to_tensor(ctx.load_upload(file, mode="RGB", what=what)).unsqueeze(0)
+    img = ctx.load_upload(file, mode="RGB", what=what)
+    scale = side / max(img.size)
+    if scale != 1:
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                         Image.Resampling.LANCZOS)
+    return image_to_tensor(img).unsqueeze(0)
 
 
 def _weights_note(out_dir: Any) -> str:
@@ -62,7 +70,7 @@ def dream(ctx: Any, file: Any, weights: str, size: Any, octaves: Any, steps: Any
           progress: Any = None, weights_file: Any = None) -> tuple[str, str]:
     from .dream import DreamConfig, deepdream
 
-    x = _tensor(ctx, file, "image")
+    x = _tensor(ctx, file, "image", _side(size))
     cfg = DreamConfig(model="inception_v3", weights=_check_weights(weights, "inception_v3", ctx, weights_file), size=_side(size),
                       octaves=int(octaves), steps_per_octave=int(steps), seed=int(seed), device=ctx.device)
     if progress is not None:
@@ -80,8 +88,8 @@ def style(ctx: Any, content: Any, style_file: Any, weights: str, size: Any, eval
     from ..app.kit import AppError
     from .gatys import StyleConfig, style_transfer
 
-    c = _tensor(ctx, content, "content image")
-    s = _tensor(ctx, style_file, "style image")
+    c = _tensor(ctx, content, "content image", _side(size))
+    s = _tensor(ctx, style_file, "style image", _side(size))
     evals = int(evaluations)
     if not 1 <= evals <= 500:
         raise AppError(f"evaluations must be between 1 and 500, got {evals}")

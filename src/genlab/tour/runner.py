@@ -32,6 +32,7 @@ from typing import Any
 from ..core.errors import ConfigError, GenlabError
 from ..core.extras import available
 from ..core.io import write_json_atomic
+from ..core.signals import Interrupted
 from ..core.tourkit import Figure, TourContext, TourSection
 
 SECTION_FILE = "section.json"
@@ -272,7 +273,15 @@ def run_tour(out: str | Path = "runs/tour", *, budget: str = "quick", only: Sequ
             continue
         progress.line(i, len(entries), f"{entry.key} — {entry.title} (about {_fmt_s(estimates[i])})")
         start = time.perf_counter()
-        record = run_section(entry, folder, budget=budget, device=device, seed=seed, toy=toy, log=log)
+        try:
+            record = run_section(entry, folder, budget=budget, device=device, seed=seed, toy=toy, log=log)
+        except KeyboardInterrupt as e:  # Ctrl-C / SIGTERM: stop the tour; the finished sections are kept
+            _write_state(out, budget, records, entries)
+            write_gallery(out)
+            code = getattr(e, "exit_code", 130)
+            raise Interrupted(f"tour stopped in section {entry.key} ({e or 'Ctrl-C'}); run the same command again "
+                              f"to continue: the {len(records)} finished section(s) are reused",
+                              signum=code - 128) from None
         took = time.perf_counter() - start
         if record["status"] == "done":
             progress.spent_est += estimates[i]
