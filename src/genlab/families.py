@@ -78,6 +78,7 @@ TOUR: tuple[str, ...] = (
     "genlab.gan.tour:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
+    "genlab.music.tour:section",
     "genlab.music.musegan_tour:section",
 )
 
@@ -87,6 +88,7 @@ APP_TABS: tuple[str, ...] = (
     "genlab.gan.app_tab:build_tab",
     "genlab.text.app_tab:build_tab",
     "genlab.imageopt.app_tab:build_tab",
+    "genlab.music.app_tab:build_tab",
     "genlab.music.musegan_app_tab:build_tab",
 )
 

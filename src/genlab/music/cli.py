@@ -132,11 +132,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                 clikit.Options("gpt", MusicGPTOptions, "gpt model"),
                 clikit.Options("poly", PolyConfig, "polyphonic model", exclude=shared)],
         train_defaults=lambda configs: train_defaults(configs["data_config"].model))
-    for action in t._actions:
-        if action.dest == "max_steps":
-            action.help = "stop after this many optimiser steps (default: per model, see the README)"
-        if action.dest == "sample_every":
-            action.help = "write a sample (MIDI + PNG) every N steps (0 = only at the end) (default: 500)"
+    from .defaults import DEFAULT_TRAIN, PER_MODEL
+
+    for action in t._actions:  # the engine's defaults shown in -h are replaced by this family's, per model
+        if action.dest in DEFAULT_TRAIN and action.help:
+            base = action.help.rsplit(" (default: ", 1)[0]
+            if action.dest == "sample_every":
+                base = "write a sample (MIDI + PNG) every N steps (0 = only at the end)"
+            per = {m: PER_MODEL[m][action.dest] for m in PER_MODEL if action.dest in PER_MODEL[m]}
+            shown = f"{DEFAULT_TRAIN[action.dest]}" + "".join(f"; {m}: {v}" for m, v in per.items())
+            action.help = f"{base} (default: {shown})"
     musegan = _musegan_if_present()
     if musegan is not None:
         musegan.add_train_options(t)
