@@ -183,7 +183,7 @@ def test_word_json_roundtrip() -> None:
 
 
 def test_fit_tokenizer_and_registry() -> None:
-    assert set(TOKENIZERS) == {"char", "word"}
+    assert set(TOKENIZERS) == {"char", "word", "bpe"}  # bpe: issue 17 (tests/text/test_bpe.py)
     assert fit_tokenizer("char", "ba") == CharTokenizer(["a", "b"])
     assert fit_tokenizer("word", "b a a", max_vocab=2) == WordTokenizer([UNK, "a"])
     assert fit_tokenizer("char", "ba", max_vocab=None, min_freq=None).vocab == ["a", "b"]  # unset options ignored
@@ -191,8 +191,8 @@ def test_fit_tokenizer_and_registry() -> None:
 
 def test_fit_tokenizer_errors() -> None:
     with pytest.raises(ConfigError) as err:
-        fit_tokenizer("bpe", "text")
-    one_line(err, "unknown tokenizer 'bpe'", "char, word")
+        fit_tokenizer("sentencepiece", "text")
+    one_line(err, "unknown tokenizer 'sentencepiece'", "char, word, bpe")
     with pytest.raises(ConfigError) as err:
         fit_tokenizer("char", "text", max_vocab=100)
     one_line(err, "--max-vocab does not apply to the char tokenizer", "--tokenizer word")
