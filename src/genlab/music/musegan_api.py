@@ -142,6 +142,9 @@ def train(model_config: MuseGANConfig | None = None, data_config: MuseGANDataCon
         out = Path("runs") / FAMILY / f"musegan-{time.strftime('%Y%m%d-%H%M%S')}"
     train_w, path = load_windows(data_config, model_config, "train", training=True)
     dataset = WindowDataset(train_w, model_config)
+    from ..core.device import seed_everything
+
+    seed_everything(train_config.seed)  # the initial weights follow --seed, whatever ran before in this process
     model = MuseGAN(model_config)
     run_config = {"model": to_dict(model_config), "musegan": to_dict(options),
                   "data": {**to_dict(data_config)},
