@@ -158,7 +158,7 @@ def _evaluate(args) -> int:
 
     if (args.run is None) == (not args.random):
         raise ConfigError("give a controller RUN_DIR, or --random for the random policy (not both)")
-    default_dir = args.run if args.run else "."
+    default_dir = args.run if args.run else "runs/worldmodels"
     path = clikit.resolve_output(args, default_dir=default_dir, filename="eval.json" if args.run else
                                  "eval_random.json", suffixes=(".json",))
     r = evaluate(args.run, episodes=args.episodes, max_episode_steps=args.max_episode_steps, workers=args.workers,
@@ -263,7 +263,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--max-episode-steps", type=int, default=1000, help="steps per episode (default: 1000)")
     v.add_argument("--which", choices=("mean", "best"), default="mean",
                    help="the CMA-ES mean or the best candidate seen (default: mean)")
-    clikit.add_output_arguments(v, default="RUN_DIR", what="eval.json")
+    clikit.add_output_arguments(v, default="RUN_DIR (--random: runs/worldmodels)", what="eval.json")
     _add_engine_args(v)
     v.set_defaults(func=_evaluate)
 
