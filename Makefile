@@ -1,5 +1,5 @@
 # genlab: two commands for a fresh machine.
-#   make demo   create .venv, install genlab (torch 2.14.1 + torchvision 0.29.1), train a VAE on MNIST, write samples
+#   make demo   create .venv, install genlab (torch 2.14.1 + torchvision 0.29.1), run the quick tour (runs/tour/index.html)
 #   make test   the whole test suite (fast unit tier + slow tier that trains tiny models for real steps)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -20,18 +20,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	rm -rf $(DEMO)
-	$(BIN)/genlab vae train --dataset mnist --epochs 3 --out $(DEMO)/vae-mnist
-	$(BIN)/genlab vae sample $(DEMO)/vae-mnist --n 64 --output $(DEMO)/vae-mnist-samples.png
-	$(BIN)/genlab vae train --dataset mnist --epochs 3 --latent-dim 2 --out $(DEMO)/vae-mnist-2d
-	$(BIN)/genlab vae manifold $(DEMO)/vae-mnist-2d --output $(DEMO)/vae-mnist-manifold.png
-	$(BIN)/genlab vae scatter $(DEMO)/vae-mnist-2d --output $(DEMO)/vae-mnist-scatter.png
+	$(BIN)/genlab tour --out runs/tour --budget quick
 	@echo
-	@echo "demo outputs:"
-	@echo "  $(DEMO)/vae-mnist-samples.png    64 samples of a 32-D VAE"
-	@echo "  $(DEMO)/vae-mnist-manifold.png   the decoded 2-D latent plane"
-	@echo "  $(DEMO)/vae-mnist-scatter.png    the test set in that plane, coloured by digit"
-	@echo "  $(DEMO)/vae-mnist/               run folder: config.json, model.safetensors, metrics.jsonl, samples/, tensorboard/"
+	@echo "open $(CURDIR)/runs/tour/index.html in a browser (every figure, its command and its number);"
+	@echo "then play with the runs: $(BIN)/genlab app --runs-dir runs/tour"
 
 system-deps:
 	@scripts/system-deps

@@ -163,3 +163,15 @@ def test_every_tour_line_of_the_families_loads_as_a_section():
         assert e.section is not None, f"{e.spec}: {e.error}"
         assert e.section.estimate_s.get("quick", 0) > 0
     assert len({e.key for e in entries}) == len(entries)
+
+
+def test_only_runs_some_sections_and_the_page_keeps_the_others(fake, tmp_path):
+    from genlab.tour.runner import read_sections, run_tour
+
+    specs = [f"{fake}:good", f"{fake}:bad"]
+    run_tour(tmp_path / "t", specs=specs, only=["good"], log=lambda s: None)
+    assert [(s["key"], s["status"]) for s in read_sections(tmp_path / "t")] == [("good", "done"), ("bad", "pending")]
+    CALLS.clear()
+    run_tour(tmp_path / "t", specs=specs, only=["bad"], log=lambda s: None)
+    assert CALLS == ["bad"]
+    assert [(s["key"], s["status"]) for s in read_sections(tmp_path / "t")] == [("good", "done"), ("bad", "failed")]

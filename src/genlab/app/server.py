@@ -63,8 +63,12 @@ def build_app(ctx: AppContext, *, tabs: tuple[str, ...] | None = None) -> Any:
 
 def launch(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
            device: str = "cpu", block: bool = True, quiet: bool = False, tour_dir: str | Path | None = None,
-           max_upload_mb: float = 50) -> tuple[Any, AppContext, str]:
-    """Start the app; returns (blocks, context, local URL). ``block=False`` returns at once (tests, benchmarks)."""
+           max_upload_mb: float = 50, check: bool = False) -> tuple[Any, AppContext, str]:
+    """Start the app; returns (blocks, context, local URL). ``block=False`` returns at once (tests, benchmarks);
+    ``check=True`` fetches the page once, says how long the start took, and stops the app."""
+    import time
+
+    t0 = time.perf_counter()
     runs = Path(runs_dir)
     if runs.exists() and not runs.is_dir():
         raise AppError(f"--runs-dir {runs} is a file, not a folder; point it at the folder of your runs")
@@ -84,6 +88,12 @@ def launch(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int 
     if share:
         print("genlab app: --share asks Gradio for a public share link (through gradio.live)", file=sys.stderr,
               flush=True)
+    if port == 0:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind((host if host not in ALL_INTERFACES else "0.0.0.0", 0))
+            port = sock.getsockname()[1]
     demo.queue(default_concurrency_limit=2)
     try:
         _, local_url, _ = demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True,
@@ -94,6 +104,18 @@ def launch(runs_dir: str | Path = "runs", *, host: str = "127.0.0.1", port: int 
     except OSError as e:
         ctx.close()
         raise AppError(f"cannot listen on {host}:{port} ({e}); choose another --port") from None
+    if check:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(local_url, timeout=60) as r:
+                status = r.status
+        finally:
+            ctx.close()
+            demo.close()
+        print(f"genlab app: {local_url} answered HTTP {status} {time.perf_counter() - t0:.1f} s after the start "
+              f"({len(tab_modules())} tabs, runs from {ctx.runs_dir}); stopped (--check)", flush=True)
+        return demo, ctx, local_url
     if not quiet:
         print(f"genlab app: {local_url} (runs from {ctx.runs_dir}; Ctrl-C stops)", flush=True)
     if block:

@@ -23,6 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 when any section failed or was skipped")
     p.add_argument("--device", default="cpu", help="device for the sections' commands (default: cpu)")
     p.add_argument("--seed", type=int, default=0, help="seed for every command (default: 0)")
+    p.add_argument("--toy", action="store_true", help=argparse.SUPPRESS)  # tests: the smallest runs, meaningless numbers
     p.set_defaults(func=_run)
 
 
@@ -38,7 +39,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{e.key:<16} {e.title}  ({state})")
         return 0
     out = check_output_dir(args.out)
-    result = run_tour(out, budget=args.budget, only=args.only, redo=args.redo, device=args.device, seed=args.seed)
+    result = run_tour(out, budget=args.budget, only=args.only, redo=args.redo, device=args.device, seed=args.seed,
+                      toy=args.toy)
     print(f"gallery: {show_path(result.index.resolve())}")
     if args.strict and (result.failed or result.skipped):
         bad = [s["key"] for s in result.failed + result.skipped]

@@ -254,6 +254,7 @@ def run_tour(out: str | Path = "runs/tour", *, budget: str = "quick", only: Sequ
     for name in [*(only or ()), *redo]:
         if name not in keys:
             raise ConfigError(f"there is no tour section {name!r}; the sections are: {', '.join(keys) or 'none'}")
+    all_entries = entries  # tour.json and the page always list every section (--only runs some of them)
     if only:
         entries = [e for e in entries if e.key in set(only)]
     out.mkdir(parents=True, exist_ok=True)
@@ -276,7 +277,7 @@ def run_tour(out: str | Path = "runs/tour", *, budget: str = "quick", only: Sequ
         try:
             record = run_section(entry, folder, budget=budget, device=device, seed=seed, toy=toy, log=log)
         except KeyboardInterrupt as e:  # Ctrl-C / SIGTERM: stop the tour; the finished sections are kept
-            _write_state(out, budget, records, entries)
+            _write_state(out, budget, records, all_entries)
             write_gallery(out)
             code = getattr(e, "exit_code", 130)
             raise Interrupted(f"tour stopped in section {entry.key} ({e or 'Ctrl-C'}); run the same command again "
@@ -291,9 +292,9 @@ def run_tour(out: str | Path = "runs/tour", *, budget: str = "quick", only: Sequ
                  "skipped": f"skipped: {record.get('reason')}"}[record["status"]]
         log(f"tour: section {i + 1}/{len(entries)} {entry.key}: {state}")
         records.append(record)
-        _write_state(out, budget, records, entries)
+        _write_state(out, budget, records, all_entries)
         write_gallery(out)
-    _write_state(out, budget, records, entries)
+    _write_state(out, budget, records, all_entries)
     index = write_gallery(out)
     total = time.perf_counter() - progress.start
     log(f"tour: {sum(r['status'] == 'done' for r in records)}/{len(records)} sections done in {_fmt_s(total)}"
@@ -311,6 +312,9 @@ def _write_state(out: Path, budget: str, records: list[dict], entries: list[Sect
     sections = []
     for e in entries:
         r = done.get(e.key)
+        if r is None:  # not run this time (--only): what an earlier run left, if it was at this budget
+            earlier = read_section(out / e.key)
+            r = earlier if earlier and earlier.get("budget") == budget else None
         sections.append({"key": e.key, "title": e.title, "budget": budget,
                          "status": r["status"] if r else "pending", "seconds": r.get("seconds") if r else None,
                          "reused": bool(r.get("reused")) if r else False,
