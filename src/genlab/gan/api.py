@@ -48,13 +48,30 @@ LOSS_TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def default_train_config(loss: str = "hinge", **overrides: Any) -> TrainConfig:
-    return TrainConfig(**{**DEFAULT_TRAIN, **LOSS_TRAIN_DEFAULTS.get(loss, {}), **overrides})
+def default_train_config(loss: str = "hinge", arch: str = "dcgan", **overrides: Any) -> TrainConfig:
+    from .arch import ARCH_TRAIN_DEFAULTS
+
+    recipe = ARCH_TRAIN_DEFAULTS[arch] if arch != "dcgan" else LOSS_TRAIN_DEFAULTS.get(loss, {})
+    return TrainConfig(**{**DEFAULT_TRAIN, **recipe, **overrides})
+
+
+def model_class_for(model_config: Any) -> type[GAN]:
+    """The model class of a GAN config: GAN (DCGAN), ProGAN or StyleGAN."""
+    arch = getattr(model_config, "arch", "dcgan")
+    if arch == "progan":
+        from .progressive import ProGAN
+        return ProGAN
+    if arch == "stylegan":
+        from .stylegan import StyleGAN
+        return StyleGAN
+    return GAN
 
 
 def default_run_dir(model_config: GANConfig, data_config: ImageDataConfig) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / FAMILY / f"{data_config.name}-{model_config.loss}-{model_config.size}px-{stamp}"
+    arch = getattr(model_config, "arch", "dcgan")
+    prefix = "" if arch == "dcgan" else f"{arch}-"
+    return Path("runs") / FAMILY / f"{prefix}{data_config.name}-{model_config.loss}-{model_config.size}px-{stamp}"
 
 
 def _is_main() -> bool:
@@ -66,10 +83,11 @@ def _say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def _ema_sampler(model: GAN, *, ema: bool = True, bar: Any = None) -> Callable[[int, int], torch.Tensor]:
+def _ema_sampler(model: GAN, *, ema: bool = True, bar: Any = None,
+                 **kwargs: Any) -> Callable[[int, int], torch.Tensor]:
     """``sample(count, seed)`` for :func:`genlab.metrics.generation_scores` (one call per batch), ticking ``bar``."""
     def sample(count: int, seed: int) -> torch.Tensor:
-        images = model.sample(count, seed=seed, ema=ema)
+        images = model.sample(count, seed=seed, ema=ema, **kwargs)
         if bar is not None:
             bar.update(count)
         return images
@@ -91,7 +109,7 @@ def _fit_data(model_config: GANConfig, data_config: ImageDataConfig, train_data,
             raise DataError(f"--conditional needs class labels; {data_config.dataset} has none (put the images in "
                             f"one sub-folder per class)")
         fields["num_classes"] = int(train_data.num_classes)
-    fitted = from_dict(GANConfig, {**to_dict(model_config), **fields})
+    fitted = from_dict(type(model_config), {**to_dict(model_config), **fields})
     if resume and to_dict(fitted) != to_dict(model_config):
         raise ConfigError(f"the data is now {c}x{h}x{w} but the run was trained on {model_config.image_channels} "
                           f"channel(s)")
@@ -101,7 +119,7 @@ def _fit_data(model_config: GANConfig, data_config: ImageDataConfig, train_data,
 def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | None = None,
           train_config: TrainConfig | None = None, options: GANTrainOptions | None = None, *,
           out: str | Path | None = None, resume: bool = False, overrides: dict[str, Any] | None = None,
-          figures: bool = True, trainer_class: type[GANTrainer] = GANTrainer) -> TrainResult:
+          figures: bool = True, trainer_class: type[GANTrainer] | None = None) -> TrainResult:
     """Train a GAN; returns the engine's :class:`TrainResult` (``result.run_dir`` holds everything).
 
     FID/KID against the test images run every ``train_config.eval_every`` steps and at the end (``options.fid_samples``
@@ -112,9 +130,13 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     """
     overrides = dict(overrides or {})
     if resume:
+        arch = overrides.pop("arch", None)
         model_config, data_config, train_config = resumed_configs(
             out, family=FAMILY, data_class=ImageDataConfig, overrides=overrides, model_config=model_config,
             data_config=data_config, train_config=train_config)
+        if arch is not None and arch != getattr(model_config, "arch", "dcgan"):
+            raise ConfigError(f"cannot change --arch when resuming: {out} is a "
+                              f"{getattr(model_config, 'arch', 'dcgan')} run; start a new run instead")
         saved = read_json(Path(out) / RUN_CONFIG, what="run config").get("gan", {})  # type: ignore[arg-type]
         fields = {f for f in GANTrainOptions.__dataclass_fields__}
         try:
@@ -125,7 +147,8 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     else:
         model_config = model_config or GANConfig()
         data_config = data_config or ImageDataConfig()
-        train_config = train_config or default_train_config(model_config.loss)
+        train_config = train_config or default_train_config(model_config.loss, getattr(model_config, "arch",
+                                                                                       "dcgan"))
         options = options or GANTrainOptions()
     if not data_config.is_builtin and data_config.image_size is None:
         data_config = from_dict(ImageDataConfig, {**to_dict(data_config), "image_size": model_config.size})
@@ -150,7 +173,12 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
             _say(f"note: FID/KID skipped: {e}")
 
     seed_everything(train_config.seed)  # weight init is part of "same seed, same run"
-    model = GAN(model_config)
+    model = model_class_for(model_config)(model_config)
+    if trainer_class is None:
+        trainer_class = GANTrainer
+        if getattr(model_config, "arch", "dcgan") == "progan":
+            from .progressive_trainer import ProGANTrainer
+            trainer_class = ProGANTrainer
     run_config = {"family": FAMILY, "model_type": model.model_type, "model": to_dict(model_config),
                   "data": to_dict(data_config), "gan": to_dict(options)}
     fixed_seed = train_config.seed
@@ -205,15 +233,119 @@ def _file(out: str | Path | None, run_dir: Path | None, default: Path) -> Path |
 
 
 def sample(model_or_run: GAN | str | Path, n: int = 64, *, seed: int = 0, ema: bool = True,
-           out: str | Path | None = None, device: str = "auto", nrow: int | None = None) -> Path:
+           out: str | Path | None = None, device: str = "auto", nrow: int | None = None,
+           truncation: float | None = None) -> Path:
     """Write a grid of ``n`` samples (EMA generator unless ``ema=False``) to ``out`` (default
-    ``RUN/samples/sample_seed<seed>[_ema].png``); returns the PNG's path."""
+    ``RUN/samples/sample_seed<seed>[_ema].png``); returns the PNG's path. ``truncation`` ψ (StyleGAN runs only):
+    the truncation trick in w, w_avg + ψ (w - w_avg); 0 gives the mean w's image for every seed, > 1 is warned about,
+    < 0 refused."""
     check_int("n", n, 1)
+    if truncation is not None:
+        from .stylegan import StyleGAN
+        warning = StyleGAN.check_truncation(truncation)
     model, run_dir = _model_and_run(model_or_run, device)
-    path = _file(out, run_dir, Path("samples") / f"sample_seed{seed}{'_ema' if ema else ''}.png")
+    kwargs: dict[str, Any] = {}
+    if truncation is not None:
+        require_stylegan(model, model_or_run, "--truncation (the truncation trick in w)")
+        if warning:
+            _say(f"warning: {warning}")
+        kwargs["truncation"] = float(truncation)
+    tag = f"_psi{truncation:g}" if truncation is not None else ""
+    path = _file(out, run_dir, Path("samples") / f"sample_seed{seed}{tag}{'_ema' if ema else ''}.png")
     if path is None:
         raise ConfigError("pass out=PATH.png when giving a model object rather than a run folder")
-    return save_image_grid(model.sample(n, seed=seed, ema=ema), path, nrow=nrow)
+    return save_image_grid(model.sample(n, seed=seed, ema=ema, **kwargs), path, nrow=nrow)
+
+
+def require_stylegan(model: GAN, where: Any, what: str):
+    """The model as a StyleGAN, or a one-line error saying which arch the run is."""
+    from .stylegan import StyleGAN
+
+    if not isinstance(model, StyleGAN):
+        arch = getattr(model.config, "arch", "dcgan")
+        name = where if not isinstance(where, torch.nn.Module) else "this model"
+        raise ConfigError(f"{what} needs a StyleGAN run (--arch stylegan); {name} is a {arch} run")
+    return model
+
+
+def _seeds(start: int, count: int, what: str) -> list[int]:
+    check_int(what, count, 1)
+    if count > 16:
+        raise ConfigError(f"--{what.replace('_', '-')} must be at most 16 (got {count})")
+    return list(range(start, start + count))
+
+
+def mix(model_or_run: Any, *, out: str | Path | None = None, layers: str | None = None, n_a: int = 5,
+        n_b: int = 5, seed_a: int = 0, seed_b: int = 100, truncation: float = 1.0, device: str = "auto",
+        ema: bool = True) -> dict[str, Path]:
+    """The style-mixing figure of Karras et al. 2019 (figure 3): the top row is source A (``n_a`` seeds from
+    ``seed_a``), the left column source B (``n_b`` seeds from ``seed_b``), and cell (B_j, A_i) is A_i's image with the
+    styles of ``layers`` copied from B_j. One PNG per group (``mix_coarse.png``, ``mix_middle.png``, ``mix_fine.png``)
+    or one for ``layers`` (coarse / middle / fine / I-J), in ``out`` (default ``RUN/mix``). Returns name -> path."""
+    from .stylegan import StyleGAN
+
+    warning = StyleGAN.check_truncation(truncation)
+    seeds_a, seeds_b = _seeds(seed_a, n_a, "n_a"), _seeds(seed_b, n_b, "n_b")
+    model, run_dir = _model_and_run(model_or_run, device)
+    model = require_stylegan(model, model_or_run, "gan mix")
+    groups = {layers: model.layer_range(layers)} if layers is not None else \
+        {k: r for k, r in model.layer_groups().items() if len(r)}
+    folder = Path(out) if out is not None else (run_dir / "mix" if run_dir is not None else None)
+    if folder is None:
+        raise ConfigError("pass out=FOLDER when giving a model object rather than a run folder")
+    if warning:
+        _say(f"warning: {warning}")
+    za = torch.cat([model.noise(1, seed=s) for s in seeds_a])
+    zb = torch.cat([model.noise(1, seed=s) for s in seeds_b])
+    img_a = model.sample(1, seed=seeds_a[0], ema=ema, truncation=truncation)  # shape / dtype of one image
+    a_imgs = torch.cat([model.sample(1, seed=s, ema=ema, truncation=truncation) for s in seeds_a])
+    b_imgs = torch.cat([model.sample(1, seed=s, ema=ema, truncation=truncation) for s in seeds_b])
+    blank = torch.ones_like(img_a)
+    written = {}
+    for name, rng in groups.items():
+        rows = [torch.cat([blank, a_imgs])]
+        for j in range(len(seeds_b)):
+            mixed = model.mix(za, zb[j:j + 1].expand_as(za), rng, ema=ema, truncation=truncation)
+            rows.append(torch.cat([b_imgs[j:j + 1], mixed.cpu()]))
+        label = name if name in ("coarse", "middle", "fine") else f"layers_{rng.start}-{rng.stop - 1}"
+        written[label] = save_image_grid(torch.cat(rows), folder / f"mix_{label}.png", nrow=len(seeds_a) + 1)
+    return written
+
+
+def noise_figure(model_or_run: Any, *, out: str | Path | None = None, n: int = 4, seed: int = 0,
+                 realisations: int = 32, device: str = "auto", ema: bool = True) -> dict[str, Any]:
+    """The per-layer noise figures of Karras et al. 2019 (figures 4 and 5) for ``n`` seeds, in ``out`` (default
+    ``RUN/noise``): ``noise_realisations.png`` (per seed: three noise draws, the per-pixel std over ``realisations``
+    draws scaled to its maximum) and ``noise_layers.png`` (per seed: noise in all layers, none, fine layers only,
+    coarse layers only). Returns the paths and the mean per-pixel std (how much the noise alone changes an image,
+    in [0, 1] pixel units)."""
+    check_int("n", n, 1)
+    check_int("realisations", realisations, 2)
+    model, run_dir = _model_and_run(model_or_run, device)
+    model = require_stylegan(model, model_or_run, "gan noise")
+    folder = Path(out) if out is not None else (run_dir / "noise" if run_dir is not None else None)
+    if folder is None:
+        raise ConfigError("pass out=FOLDER when giving a model object rather than a run folder")
+    z = torch.cat([model.noise(1, seed=seed + i) for i in range(n)])
+    ws = model.styles(z, ema=ema)
+    groups = model.layer_groups()
+    stds, real_rows, layer_rows = [], [], []
+    for i in range(n):
+        w_i = ws[i:i + 1].expand(realisations, -1, -1)
+        draws = model.images_from_styles(w_i, ema=ema, noise=model.noise_maps(realisations, seed=seed * 7919 + i))
+        std = draws.std(dim=0, keepdim=True)
+        stds.append(float(std.mean()))
+        real_rows.append(torch.cat([draws[:3], (std / std.max().clamp_min(1e-8))]))
+        one = model.noise_maps(1, seed=seed * 7919 + i)
+        variants = []
+        for keep in (range(model.num_ws), range(0), groups["fine"], groups["coarse"]):
+            maps = [m if k in keep else torch.zeros_like(m) for k, m in enumerate(one)]
+            variants.append(model.images_from_styles(ws[i:i + 1], ema=ema, noise=maps))
+        layer_rows.append(torch.cat(variants))
+    paths = {
+        "realisations": save_image_grid(torch.cat(real_rows), folder / "noise_realisations.png", nrow=4),
+        "layers": save_image_grid(torch.cat(layer_rows), folder / "noise_layers.png", nrow=4)}
+    return {**paths, "mean_pixel_std": sum(stds) / len(stds), "realisations_per_seed": realisations, "seeds": n}
 
 
 def _torchmetrics_fid() -> type:
@@ -247,7 +379,7 @@ def inception_fid(real: torch.Tensor, fake: torch.Tensor, *, device: str = "cpu"
 
 def evaluate(model_or_run: GAN | str | Path, *, data_config: ImageDataConfig | None = None, fid_samples: int = 10000,
              seed: int = 0, ema: bool = True, out: str | Path | None = None, device: str = "auto",
-             inception: bool = False, progress: bool = True) -> dict[str, Any]:
+             inception: bool = False, progress: bool = True, truncation: float | None = None) -> dict[str, Any]:
     """FID and KID (mean ± std over 100 subsets of 1000; raw, not x1000) between ``fid_samples`` samples and the test
     images (see :func:`genlab.metrics.fid_reference` for the reference rule), on genlab's domain classifier for the
     dataset; written to ``RUN/eval.json`` (or ``out``) and returned. ``"meaningful": false`` with ``"warnings"`` says
@@ -258,7 +390,16 @@ def evaluate(model_or_run: GAN | str | Path, *, data_config: ImageDataConfig | N
     check_int("fid_samples", fid_samples, 2)
     if inception:
         _torchmetrics_fid()  # fail before the slow part when torchmetrics is missing
+    if truncation is not None:
+        from .stylegan import StyleGAN
+        warning = StyleGAN.check_truncation(truncation)
     model, run_dir = _model_and_run(model_or_run, device)
+    kwargs: dict[str, Any] = {}
+    if truncation is not None:
+        require_stylegan(model, model_or_run, "--truncation (the truncation trick in w)")
+        if warning:
+            _say(f"warning: {warning}")
+        kwargs["truncation"] = float(truncation)
     if data_config is None:
         data_config = saved_data_config(run_dir) if run_dir is not None else None
         if data_config is None:
@@ -278,17 +419,19 @@ def evaluate(model_or_run: GAN | str | Path, *, data_config: ImageDataConfig | N
         from tqdm.auto import tqdm
         bar = tqdm(total=fid_samples, desc="gan evaluate: sampling + features", unit="img", dynamic_ncols=True)
     try:
-        scores = generation_scores(_ema_sampler(model, ema=ema, bar=bar), ref, n=fid_samples, seed=seed,
+        scores = generation_scores(_ema_sampler(model, ema=ema, bar=bar, **kwargs), ref, n=fid_samples, seed=seed,
                                    progress=progress and bar is None, return_features=True)
     finally:
         if bar is not None:
             bar.close()
     scores["diversity_ratio"] = _diversity_ratio(scores, ref)
     if inception:
-        scores["inception_fid"] = inception_fid(test.images, model.sample(fid_samples, seed=seed, ema=ema),
+        scores["inception_fid"] = inception_fid(test.images, model.sample(fid_samples, seed=seed, ema=ema, **kwargs),
                                                 device=str(model.device))
     result = {"dataset": data_config.dataset, "split": "test", "model_type": model.model_type,
               "generator": "ema" if ema else "trained", "seed": seed, **scores}
+    if truncation is not None:
+        result["truncation_psi"] = float(truncation)
     result.setdefault("inception_fid", "not computed (pass --inception where torchmetrics and the FID Inception "
                                        "weights are available)")
     if path is not None:

@@ -3,6 +3,10 @@
     genlab gan train --dataset fashion-mnist --loss hinge --size 28 --out runs/gan/fashion
     genlab gan sample runs/gan/fashion --n 64 [--out DIR | --output FILE.png] [--no-ema]
     genlab gan evaluate runs/gan/fashion [--fid-samples 10000] [--output FILE.json] [--inception]
+    genlab gan train --arch progan|stylegan --dataset fashion-mnist --out runs/gan/style
+    genlab gan sample runs/gan/style --truncation 0.7 --out DIR
+    genlab gan mix runs/gan/style --out DIR [--layers coarse|middle|fine|I-J]
+    genlab gan noise runs/gan/style --out DIR
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ class _TrainDefaults(dict):
 
     def __call__(self, configs: dict) -> dict:
         from .api import LOSS_TRAIN_DEFAULTS
+        from .arch import ARCH_TRAIN_DEFAULTS
+        arch = getattr(configs["model_config"], "arch", "dcgan")
+        if arch != "dcgan":
+            return {**self, **ARCH_TRAIN_DEFAULTS[arch]}
         return {**self, **LOSS_TRAIN_DEFAULTS.get(configs["model_config"].loss, {})}
 
 
@@ -36,7 +44,7 @@ def _build(given: dict) -> dict:
     and is accepted as the same thing when given alone."""
     from ..core.config import from_dict
     from ..core.errors import ConfigError
-    from .models import GANConfig
+    from .arch import build_model_config
     from .trainer import GANTrainOptions
 
     data, model = dict(given["data_config"]), dict(given["model_config"])
@@ -46,7 +54,10 @@ def _build(given: dict) -> dict:
         elif model["size"] != data["image_size"]:
             raise ConfigError(f"--image-size {data['image_size']} and --size {model['size']} differ; give only "
                               f"--size (the images are resized to it)")
-    return {"data_config": from_dict(ImageDataConfig, data), "model_config": from_dict(GANConfig, model),
+    arch = dict(given.get("arch_options", {}))
+    data_config = from_dict(ImageDataConfig, data)
+    model_config = build_model_config(arch.get("arch", "dcgan"), model, arch, folder=not data_config.is_builtin)
+    return {"data_config": data_config, "model_config": model_config,
             "options": from_dict(GANTrainOptions, given["options"])}
 
 
@@ -60,6 +71,7 @@ def _summary(result) -> list[str]:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from .api import DEFAULT_TRAIN
+    from .arch import ArchOptions
     from .models import GANConfig
     from .trainer import GANTrainOptions
 
@@ -70,6 +82,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub, family="gan", train=lambda: _api().train,
         groups=[clikit.Options("data_config", ImageDataConfig, "data", exclude=("image_size",)),
                 clikit.Options("model_config", GANConfig, "model"),
+                clikit.Options("arch_options", ArchOptions, "architecture (--arch; progan / stylegan options)"),
                 clikit.Options("options", GANTrainOptions, "adversarial training")],
         # The optimisers come from the objective (RMSprop for wgan, Adam otherwise): no --optimizer / --weight-decay /
         # --grad-clip; eval_every is --fid-every below.
@@ -97,9 +110,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                    help="use the EMA generator (default: yes; --no-ema for the trained weights)")
-    clikit.add_output_arguments(s, default="RUN_DIR/samples, as sample_seed<SEED>_ema.png", what="the PNG")
+    s.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="StyleGAN runs: the truncation trick in w, w_avg + PSI (w - w_avg); PSI in [0, 1] (0: the "
+                        "mean w's image for every seed; above 1 is warned about) (default: none)")
+    clikit.add_output_arguments(s, default="RUN_DIR/samples, as sample_seed<SEED>[_psiPSI]_ema.png", what="the PNG")
     clikit.add_device_argument(s)
     s.set_defaults(func=_sample)
+
+    m = sub.add_parser("mix", help="StyleGAN style-mixing grids (coarse / middle / fine styles from B onto A)",
+                       description="The style-mixing figure of Karras et al. 2019 (figure 3) for a --arch stylegan "
+                                   "run: top row source A, left column source B, each cell A's image with B's styles "
+                                   "at the chosen layers. Writes mix_coarse.png, mix_middle.png, mix_fine.png (or one "
+                                   "grid for --layers).")
+    clikit.add_run_argument(m)
+    m.add_argument("--layers", default=None, metavar="SPEC",
+                   help="coarse, middle, fine, or style-layer indices I or I-J (0 = the 4x4 layer) (default: one "
+                        "grid per group)")
+    m.add_argument("--n-a", type=int, default=5, help="source-A seeds (columns) (default: 5)")
+    m.add_argument("--n-b", type=int, default=5, help="source-B seeds (rows) (default: 5)")
+    m.add_argument("--seed-a", type=int, default=0, help="first source-A seed (default: 0)")
+    m.add_argument("--seed-b", type=int, default=100, help="first source-B seed (default: 100)")
+    m.add_argument("--truncation", type=float, default=1.0, metavar="PSI", help="truncation in w (default: 1, none)")
+    m.add_argument("--out", metavar="DIR", help="folder for the grids (default: RUN_DIR/mix)")
+    clikit.add_device_argument(m)
+    m.set_defaults(func=_mix)
+
+    nz = sub.add_parser("noise", help="StyleGAN per-layer noise figures",
+                        description="The per-layer noise figures of Karras et al. 2019 (figures 4, 5) for a --arch "
+                                    "stylegan run: noise_realisations.png (per seed: three noise draws and the "
+                                    "per-pixel std over --realisations draws) and noise_layers.png (noise in all "
+                                    "layers, none, fine layers only, coarse layers only).")
+    clikit.add_run_argument(nz)
+    nz.add_argument("--n", type=int, default=4, help="seeds (rows) (default: 4)")
+    nz.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    nz.add_argument("--realisations", type=int, default=32, help="noise draws for the std map (default: 32)")
+    nz.add_argument("--out", metavar="DIR", help="folder for the figures (default: RUN_DIR/noise)")
+    clikit.add_device_argument(nz)
+    nz.set_defaults(func=_noise)
 
     e = sub.add_parser("evaluate", help="FID and KID of samples vs the test set (genlab domain classifier)",
                        description="FID and KID (raw, not x1000) of samples vs the test images, on genlab's domain "
@@ -112,6 +159,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     e.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                    help="use the EMA generator (default: yes)")
+    e.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="StyleGAN runs: score samples truncated in w with PSI (default: none)")
     e.add_argument("--inception", action="store_true",
                    help="also Inception FID via torchmetrics (needs torchmetrics[image] and the Inception weights)")
     clikit.add_output_arguments(e, default="RUN_DIR, as eval.json", what="the JSON")
@@ -121,11 +170,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    tag = f"_psi{args.truncation:g}" if args.truncation is not None else ""
     path = clikit.resolve_output(args, default_dir=Path(args.run) / "samples",
-                                 filename=f"sample_seed{args.seed}{'_ema' if args.ema else ''}.png",
+                                 filename=f"sample_seed{args.seed}{tag}{'_ema' if args.ema else ''}.png",
                                  suffixes=IMAGE_SUFFIXES)
-    path = _api().sample(args.run, n=args.n, seed=args.seed, ema=args.ema, out=path, device=args.device)
+    path = _api().sample(args.run, n=args.n, seed=args.seed, ema=args.ema, out=path, device=args.device,
+                         truncation=args.truncation)
     clikit.print_written(path)
+    return 0
+
+
+def _mix(args: argparse.Namespace) -> int:
+    out = clikit.check_output_dir(args.out) if args.out else None
+    paths = _api().mix(args.run, out=out, layers=args.layers, n_a=args.n_a, n_b=args.n_b, seed_a=args.seed_a,
+                       seed_b=args.seed_b, truncation=args.truncation, device=args.device)
+    for name, path in paths.items():
+        clikit.print_written(path, f"{name} styles from B")
+    return 0
+
+
+def _noise(args: argparse.Namespace) -> int:
+    out = clikit.check_output_dir(args.out) if args.out else None
+    r = _api().noise_figure(args.run, out=out, n=args.n, seed=args.seed, realisations=args.realisations,
+                            device=args.device)
+    say(f"noise alone changes pixels by {r['mean_pixel_std']:.4f} on average (per-pixel std over "
+        f"{r['realisations_per_seed']} noise draws, [0, 1] pixel units, mean over {r['seeds']} seeds)")
+    clikit.print_written(r["realisations"], "noise realisations")
+    clikit.print_written(r["layers"], "noise per layer group")
     return 0
 
 
@@ -133,7 +204,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     path = clikit.resolve_output(args, default_dir=Path(args.run), filename="eval.json", suffixes=(".json",))
     r = _api().evaluate(args.run, data_config=evaluation_data_config(args), fid_samples=args.fid_samples,
                         seed=args.seed, ema=args.ema, out=path, device=args.device, inception=args.inception,
-                        progress=args.progress)
+                        progress=args.progress, truncation=args.truncation)
     for w in r.get("warnings", []):
         clikit.stderr(f"warning: FID/KID not meaningful: {w}")
     say(f"{r['dataset']}: FID {r['fid']:.2f}, KID {r['kid_mean']:.4f} ± {r['kid_std']:.4f} (raw, not x1000; "

@@ -63,7 +63,10 @@ class GANTrainOptions:
         if model.loss != "ns" and (self.label_smoothing or self.label_flip):
             raise ConfigError(f"--label-smoothing/--label-flip act on the cross-entropy of --loss ns, not "
                               f"--loss {model.loss}")
-        n_critic = self.n_critic if self.n_critic is not None else (5 if model.loss in ("wgan", "wgan-gp") else 1)
+        # DCGAN's WGAN/WGAN-GP: 5 critic steps per G step (Arjovsky et al., Gulrajani et al.); ProGAN and StyleGAN
+        # train WGAN-GP with one (Karras et al. 2018, appendix A.1).
+        wgan_five = model.loss in ("wgan", "wgan-gp") and getattr(model, "arch", "dcgan") == "dcgan"
+        n_critic = self.n_critic if self.n_critic is not None else (5 if wgan_five else 1)
         return GANTrainOptions(**{**self.__dict__, "n_critic": n_critic})
 
 
@@ -174,7 +177,10 @@ class GANTrainer(Trainer):
 
     def _d_outputs(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None):
         model = self.model
-        if model.config.resolved_d_norm == "batch":  # separate batches, as DCGAN does with batch norm
+        # Separate batches, as DCGAN does with batch norm, and as ProGAN's minibatch-stddev layer needs (a group of
+        # real and fake images would give D their difference for free).
+        if getattr(model.config, "resolved_d_norm", "none") == "batch" or getattr(model.config, "minibatch_stddev",
+                                                                                   False):
             return model.discriminate(real, labels), model.discriminate(fake, labels)
         both_labels = torch.cat([labels, labels]) if labels is not None else None
         scores = model.discriminate(torch.cat([real, fake]), both_labels)  # one bigger batch: faster on a CPU
@@ -192,11 +198,15 @@ class GANTrainer(Trainer):
             fake_t = flip_f
         return real_t, fake_t
 
+    def real_images(self, images: torch.Tensor) -> torch.Tensor:
+        """The batch's images as D sees them: [-1, 1] at the model's side (ProGAN's trainer also fades them)."""
+        return to_model_range(images, self.model.config.size)
+
     def training_step(self, batch: Any) -> dict[str, torch.Tensor]:
         model, opts = self.model, self.options
         mcfg = model.config
         images, labels = batch
-        real = to_model_range(images, mcfg.size)
+        real = self.real_images(images)
         labels = labels if mcfg.conditional else None
         n = real.shape[0]
         std = self._noise_std()
@@ -222,6 +232,11 @@ class GANTrainer(Trainer):
                                       eps=self._draw(torch.rand, n, draw=2))
                 total = d_loss + opts.gp_weight * gp
                 out["gp"] = gp.detach()
+            drift = getattr(mcfg, "drift", 0.0)  # ProGAN / StyleGAN only (DCGAN's config has none)
+            if drift:
+                drift_term = d_real.float().pow(2).mean()
+                total = total + drift * drift_term
+                out["drift"] = drift_term.detach()
         self.check_finite(total, what="discriminator loss")
         opt_d.zero_grad(set_to_none=True)
         total.backward()
