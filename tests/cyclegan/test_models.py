@@ -42,7 +42,9 @@ def test_resnet_nine_blocks_and_default_widths():
 
 def test_config_errors():
     with pytest.raises(ConfigError, match="multiple of 16"):
-        CycleGANConfig(image_size=24, generator="unet")
+        CycleGANConfig(image_size=40, generator="unet")
+    with pytest.raises(ConfigError, match="too small for the U-Net"):
+        CycleGANConfig(image_size=16, generator="unet")
     with pytest.raises(ConfigError, match="resnet-blocks"):
         CycleGANConfig(resnet_blocks=7)
     with pytest.raises(ConfigError, match="too deep"):

@@ -25,7 +25,8 @@ from ..core.errors import CheckpointError, ConfigError, DataError
 from ..core.io import read_json, write_json_atomic
 from ..core.model import load
 from ..core.runs import resumed_configs
-from .data import Domains, UnpairedDataConfig, UnpairedIndex, center_crop, load_domains, to_channels
+from .data import (Domains, UnpairedDataConfig, UnpairedIndex, center_crop, describe_domains, load_domains,
+                   to_channels)
 from .models import CycleGAN, CycleGANConfig
 from .trainer import CycleGANOptions, CycleGANTrainer
 
@@ -94,8 +95,9 @@ def train(model_config: CycleGANConfig | None = None, data_config: UnpairedDataC
         options = options or CycleGANOptions()
         model_config = fitted_model_config(model_config, data_config)
     options = options.resolved(model_config.channels_a, model_config.channels_b)
-    domains = load_domains(data_config)
+    domains = load_domains(data_config, quiet=True)
     check_domains(domains, data_config, train_config.batch_size)
+    describe_domains(domains, data_config)
     run_dir = Path(out) if out is not None else default_run_dir(model_config, data_config)
 
     if options.eval_samples and data_config.builtin_pair and os.environ.get("RANK", "0") in ("", "0"):

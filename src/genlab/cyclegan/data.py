@@ -343,13 +343,21 @@ def load_domains(cfg: UnpairedDataConfig, *, download: bool = True, quiet: bool 
             train, test, how = _folder_split(name, letter.upper(), cfg, channels)
             description[letter] = how
         parts[letter] = (train, test)
-    if not quiet and os.environ.get("RANK", "0") in ("", "0"):
-        s = cfg.load_size
-        for letter in ("a", "b"):
-            c = cfg.channels(letter)
-            print(f"domain {letter.upper()}: {description[letter]}, as {s}x{s} {'grey' if c == 1 else 'RGB'}",
-                  file=sys.stderr, flush=True)
-    return Domains(parts["a"][0], parts["b"][0], parts["a"][1], parts["b"][1], description)
+    domains = Domains(parts["a"][0], parts["b"][0], parts["a"][1], parts["b"][1], description)
+    if not quiet:
+        describe_domains(domains, cfg)
+    return domains
+
+
+def describe_domains(domains: Domains, cfg: UnpairedDataConfig) -> None:
+    """One stderr line per domain: what was loaded, and as what (rank 0)."""
+    if os.environ.get("RANK", "0") not in ("", "0"):
+        return
+    s = cfg.load_size
+    for letter in ("a", "b"):
+        c = cfg.channels(letter)
+        print(f"domain {letter.upper()}: {domains.description[letter]}, as {s}x{s} {'grey' if c == 1 else 'RGB'}",
+              file=sys.stderr, flush=True)
 
 
 class UnpairedIndex(torch.utils.data.Dataset):

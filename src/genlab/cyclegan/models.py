@@ -24,8 +24,9 @@ GENERATORS = ("unet", "resnet")
 
 
 def unet_min_size(depth: int) -> int:
-    """The smallest image side a U-Net of ``depth`` stride-2 levels takes: divisible by 2**depth, at least 2**depth."""
-    return 2 ** depth
+    """The smallest image side a U-Net of ``depth`` stride-2 levels takes: its bottleneck must stay at least 2x2
+    (instance norm needs more than one pixel), so 2**(depth + 1)."""
+    return 2 ** (depth + 1)
 
 
 def patch_layers(size: int, wanted: int = 3) -> int:
@@ -67,11 +68,15 @@ class CycleGANConfig:
         check_int("unet_depth", self.unet_depth, 2)
         check_int("d_layers", self.d_layers, 1, allow_none=True)
         if self.generator == "unet":
-            m = unet_min_size(self.unet_depth)
-            if self.image_size % m:
+            m, step = unet_min_size(self.unet_depth), 2 ** self.unet_depth
+            if self.image_size < m:
+                raise ConfigError(f"--size/--crop {self.image_size} is too small for the U-Net with --unet-depth "
+                                  f"{self.unet_depth}: its bottleneck needs a side of at least {m}; use a larger "
+                                  f"--size or --unet-depth {max(2, self.image_size.bit_length() - 2)}")
+            if self.image_size % step:
                 raise ConfigError(f"the U-Net with --unet-depth {self.unet_depth} needs an image side that is a "
-                                  f"multiple of {m} (got {self.image_size}); use --size/--crop {max(m, self.image_size // m * m)} "
-                                  f"or a smaller --unet-depth")
+                                  f"multiple of {step} (got {self.image_size}); use --size/--crop "
+                                  f"{max(m, self.image_size // step * step)} or a smaller --unet-depth")
         if self.generator == "resnet" and self.image_size % 4:
             raise ConfigError(f"the ResNet generator halves the image twice: its side must be a multiple of 4 "
                               f"(got {self.image_size})")
