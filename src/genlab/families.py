@@ -54,6 +54,8 @@ MODEL_TYPES: dict[str, str] = {
     "ae": "genlab.latent.models:Autoencoder",
     "aae": "genlab.latent.models:AdversarialAutoencoder",
     "gan-dcgan": "genlab.gan.models:GAN",
+    "gan-progan": "genlab.gan.progressive:ProGAN",
+    "gan-stylegan": "genlab.gan.stylegan:StyleGAN",
     "text-lstm": "genlab.text.model:LSTMLanguageModel",
     "text-gru": "genlab.text.model:GRULanguageModel",
     "text-gpt": "genlab.text.gpt:GPT",
@@ -76,10 +78,14 @@ MODEL_TYPES: dict[str, str] = {
 TOUR: tuple[str, ...] = (
     "genlab.latent.tour:section",
     "genlab.gan.tour:section",
+    "genlab.gan.tour_progressive:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
     "genlab.music.tour:section",
     "genlab.music.musegan_tour:section",
+    "genlab.worldmodels.tour:section",
+    "genlab.qgen.tour:section",
+    "genlab.naivebayes.tour:section",
 )
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
@@ -90,6 +96,7 @@ APP_TABS: tuple[str, ...] = (
     "genlab.imageopt.app_tab:build_tab",
     "genlab.music.app_tab:build_tab",
     "genlab.music.musegan_app_tab:build_tab",
+    "genlab.worldmodels.app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
