@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=3.0, help="wall-clock budget per model (default: 3)")
     ap.add_argument("--steps", type=int, default=700, help="optimiser steps per model, the LR schedule's length "
                                                            "(the budget stops earlier if it runs out)")
-    ap.add_argument("--work", default="benchmarks/results/music_jsb_runs", help="run folders (cache)")
+    ap.add_argument("--work", default="runs/bench/music_jsb", help="run folders (cache; under runs/, not in git)")
     ap.add_argument("--out", default="benchmarks/results/music_jsb.json")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

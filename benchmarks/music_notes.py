@@ -26,7 +26,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=2.0, help="wall-clock budget per model (default: 2)")
     ap.add_argument("--steps", type=int, default=1200, help="optimiser steps per model, the LR schedule's length "
                                                             "(the budget stops earlier if it runs out)")
-    ap.add_argument("--work", default="benchmarks/results/music_notes_runs", help="run folders (cache)")
+    ap.add_argument("--work", default="runs/bench/music_notes", help="run folders (cache; under runs/, not in git)")
     ap.add_argument("--out", default="benchmarks/results/music_notes.json")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

@@ -28,12 +28,12 @@ def test_essen_fast_tokens_agree_with_music21_streams():
     fast = notes.essen_file_tunes(path)
     handler = abcFormat.ABCHandler(abcVersion=(1, 3, 0))
     handler.process(path.read_text(encoding="latin-1"))
-    books = list(handler.splitByReferenceNumber().values())[:8]
+    books = list(handler.splitByReferenceNumber().values())[:5]
     same = 0
-    for tune, book in zip(fast[:8], books):
+    for tune, book in zip(fast[:5], books):
         slow = notes.stream_tokens(abcFormat.translate.abcToStreamScore(book))
         same += [tuple(t) for t in tune["tokens"]] == slow
-    assert same >= 6  # the rest differ where music21's streams expand repeat endings
+    assert same >= 4  # the rest differ where music21's streams expand repeat endings
 
 
 def test_vocabulary_mismatch_and_prompts_are_one_line_errors():

@@ -414,6 +414,46 @@ def generate_notes(model: NoteRNN | MusicGPT, *, length: int = 64, prompt: list[
     return tokens, heat
 
 
+@torch.no_grad()
+def generate_many(model: NoteRNN | MusicGPT, n: int, *, length: int = 64, temperature: float = 1.0,
+                  seed: int = 0) -> list[list[tuple[str, str]]]:
+    """``n`` tunes of ``length`` notes from ``<s>``, drawn as one batch (for sample-based metrics)."""
+    check_temperature("temperature", temperature)
+    was = model.training
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    gpt = isinstance(model, MusicGPT)
+    pv, dv = (model.pitch_vocab, model.duration_vocab) if gpt else \
+        (list(model.config.pitch_vocab), list(model.config.duration_vocab))
+    P = len(pv)
+    dev = model.device
+    pitches = torch.zeros(n, 1, dtype=torch.long)
+    durs = torch.zeros(n, 1, dtype=torch.long)
+
+    def draw(logits: torch.Tensor) -> torch.Tensor:
+        logits = logits.float().cpu().clone()
+        logits[:, 0] = -math.inf  # never <s>
+        return torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=g)
+
+    for _ in range(length):
+        if gpt:
+            ids = torch.stack([pitches, durs + P], dim=2).flatten(1)
+            lp = model.logits(ids[:, -(model.config.block_size - 1):].to(dev))[0][:, -1, :P]
+            p = draw(lp)
+            ids = torch.cat([ids, p], dim=1)[:, -model.config.block_size:]
+            ld = model.logits(ids.to(dev))[0][:, -1, P:]
+        else:
+            L = model.config.seq_len
+            lp, ld, _ = model.logits(pitches[:, -L:].to(dev), durs[:, -L:].to(dev))
+            lp, ld = lp[:, -1], ld[:, -1]
+            p = draw(lp)
+        pitches = torch.cat([pitches, p], dim=1)
+        durs = torch.cat([durs, draw(ld)], dim=1)
+    model.train(was)
+    return [[(pv[a], dv[b]) for a, b in zip(pr[1:].tolist(), dr[1:].tolist(), strict=True)]
+            for pr, dr in zip(pitches, durs, strict=True)]
+
+
 def plot_attention(heat: np.ndarray, tokens: list[tuple[str, str]], n_prompt: int, path: Path, *,
                    title: str = "") -> Path:
     """Foster's figure: which earlier notes (columns) the model attended to when choosing each new note (rows)."""
@@ -673,10 +713,8 @@ def _evaluate_notes(model, saved, data, split, n_samples, seed) -> dict[str, Any
     # memorisation: the longest run of notes a sample copies from one training tune, next to the same figure for
     # real held-out tunes of the same length (what an honest composer "copies" by chance in this style)
     train_seqs = [[tuple(x) for x in t["tokens"]] for t in train_tunes]
-    copies = []
-    for i in range(n_samples):
-        tokens, _ = generate_notes(model, length=64, seed=seed + i)
-        copies.append(longest_copied_ngram(tokens, train_seqs)[0])
+    copies = [longest_copied_ngram(tokens, train_seqs)[0]
+              for tokens in (generate_many(model, n_samples, length=64, seed=seed) if n_samples else [])]
     real = [longest_copied_ngram([tuple(x) for x in t["tokens"][:64]], train_seqs)[0]
             for t in tunes[:max(n_samples, 1) * 4] if len(t["tokens"]) >= 16]
     result = {"data": name, "split": split, "notes": ce["notes"], "tunes": len(tunes),
