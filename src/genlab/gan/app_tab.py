@@ -40,7 +40,7 @@ def build_tab(gr: Any, ctx: Any) -> None:
         btn = gr.Button("Sample", variant="primary", elem_id="gan-sample-btn")
         img = gr.Image(label="samples", type="pil", format="png", interactive=False, elem_id="gan-samples")
         note = gr.Markdown(elem_id="gan-sample-note")
-        btn.click(g(sample, ctx), [run, n, seed, ema], [img, note])
+        btn.click(g(sample, ctx), [run, n, seed, ema], [img, note], api_name="gan_sample")
     with gr.Tab("Interpolate"):
         with gr.Row():
             seed2 = gr.Number(value=0, precision=0, label="seed", elem_id="gan-interp-seed")

@@ -132,7 +132,8 @@ def build_tab(gr: Any, ctx: Any) -> None:
         btn = gr.Button("Dream", variant="primary", elem_id="imageopt-dream-btn")
         out = gr.Image(label="dream", type="filepath", interactive=False, elem_id="imageopt-dream")
         note = gr.Markdown(elem_id="imageopt-dream-note")
-        btn.click(ctx.guard(dream_h), [up, w, wfile, size, octaves, steps, seed], [out, note])
+        btn.click(ctx.guard(dream_h), [up, w, wfile, size, octaves, steps, seed], [out, note],
+                  api_name="imageopt_dream")
     with gr.Tab("Style transfer"):
         with gr.Row():
             content = gr.File(label="content image", file_types=["image"], elem_id="imageopt-content")

@@ -87,7 +87,7 @@ def build_tab(gr: Any, ctx: Any) -> None:
         btn = gr.Button("Sample", variant="primary", elem_id="latent-sample-btn")
         img = gr.Image(label="samples", type="pil", format="png", interactive=False, elem_id="latent-samples")
         note = gr.Markdown(elem_id="latent-sample-note")
-        btn.click(g(sample, ctx), [run, n, seed], [img, note])
+        btn.click(g(sample, ctx), [run, n, seed], [img, note], api_name="latent_sample")
     with gr.Tab("Latent explorer"):
         with gr.Row():
             di = gr.Number(value=0, precision=0, label="dimension i", elem_id="latent-dim-i")

@@ -71,4 +71,5 @@ def build_tab(gr: Any, ctx: Any) -> None:
     btn = gr.Button("Generate", variant="primary", elem_id="text-generate-btn")
     out = gr.Textbox(label="text (streams as it is generated)", lines=12, interactive=False,
                      elem_id="text-output")
-    btn.click(ctx.guard(stream, ctx), [run, prompt, temperature, length, seed, top_p], out)
+    btn.click(ctx.guard(stream, ctx), [run, prompt, temperature, length, seed, top_p], out,
+              api_name="text_generate")
