@@ -83,9 +83,6 @@ TOUR: tuple[str, ...] = (
     "genlab.imageopt.tour:section",
     "genlab.music.tour:section",
     "genlab.music.musegan_tour:section",
-    "genlab.worldmodels.tour:section",
-    "genlab.qgen.tour:section",
-    "genlab.naivebayes.tour:section",
 )
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
@@ -96,7 +93,6 @@ APP_TABS: tuple[str, ...] = (
     "genlab.imageopt.app_tab:build_tab",
     "genlab.music.app_tab:build_tab",
     "genlab.music.musegan_app_tab:build_tab",
-    "genlab.worldmodels.app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
