@@ -79,10 +79,14 @@ TOUR: tuple[str, ...] = (
     "genlab.latent.tour:section",
     "genlab.gan.tour:section",
     "genlab.gan.tour_progressive:section",
+    "genlab.gan.tour_progressive:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
     "genlab.music.tour:section",
     "genlab.music.musegan_tour:section",
+    "genlab.worldmodels.tour:section",
+    "genlab.qgen.tour:section",
+    "genlab.naivebayes.tour:section",
 )
 
 # The app's tabs, in order: "module:function" called as function(gr, ctx) inside a gradio Tab (see genlab.app).
@@ -93,6 +97,7 @@ APP_TABS: tuple[str, ...] = (
     "genlab.imageopt.app_tab:build_tab",
     "genlab.music.app_tab:build_tab",
     "genlab.music.musegan_app_tab:build_tab",
+    "genlab.worldmodels.app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
