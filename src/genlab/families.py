@@ -79,7 +79,6 @@ TOUR: tuple[str, ...] = (
     "genlab.latent.tour:section",
     "genlab.gan.tour:section",
     "genlab.gan.tour_progressive:section",
-    "genlab.gan.tour_progressive:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
     "genlab.music.tour:section",
