@@ -71,6 +71,6 @@ class ProGANTrainer(GANTrainer):
 
     def fit(self, *args: Any, **kwargs: Any):
         result = super().fit(*args, **kwargs)
-        if self._phase is not None and result.stop_reason == "finished":
+        if self._phase is not None and result.stop_reason in ("finished", "max_time"):
             self._phase_grid(*self._phase)
         return result
