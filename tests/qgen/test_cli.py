@@ -26,12 +26,15 @@ def _files(tmp_path, pairs=PAIRS, answers=False):
     return src, tgt
 
 
-@pytest.fixture()
-def run(tmp_path, cli):
-    src, tgt = _files(tmp_path)
-    code, out, err = cli("qgen", "train", "--src", src, "--tgt", tgt, "--out", tmp_path / "run", *TOY)
-    assert code == 0, err
-    return tmp_path / "run"
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One toy run shared by the tests of this module (they only read it)."""
+    from genlab.cli import main
+
+    folder = tmp_path_factory.mktemp("qgen_run")
+    src, tgt = _files(folder)
+    assert main(["qgen", "train", "--src", str(src), "--tgt", str(tgt), "--out", str(folder / "run"), *TOY]) == 0
+    return folder / "run"
 
 
 def test_train_generate_evaluate_attention(tmp_path, cli, run, monkeypatch):
@@ -43,10 +46,10 @@ def test_train_generate_evaluate_attention(tmp_path, cli, run, monkeypatch):
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(rows) == 2 and abs(sum(rows[0]["attention"][0]) - 1) < 1e-5
     monkeypatch.setenv("PATH", str(tmp_path))  # no Java: the labelled fallback (and a fast test)
-    code, out, err = cli("qgen", "evaluate", run, "--beam", "1")
+    code, out, err = cli("qgen", "evaluate", run, "--beam", "1", "--out", tmp_path / "ev")
     assert code == 0, err
     assert "METEOR n/a (no Java)" in out and "copy" in out and "template" in out and "Java is missing" in err
-    r = json.loads((run / "eval.json").read_text())
+    r = json.loads((tmp_path / "ev" / "eval.json").read_text())
     assert r["sentences"] == 2 and r["baselines"]["copy"]["bleu_1"] > 0
     src, tgt = _files(tmp_path)
     code, out, err = cli("qgen", "evaluate", run, "--data", src, tgt, "--beam", "1", "--output", tmp_path / "e.json")
