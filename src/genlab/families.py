@@ -97,6 +97,8 @@ APP_TABS: tuple[str, ...] = (
     "genlab.music.app_tab:build_tab",
     "genlab.music.musegan_app_tab:build_tab",
     "genlab.worldmodels.app_tab:build_tab",
+    "genlab.qgen.app_tab:build_tab",
+    "genlab.naivebayes.app_tab:build_tab",
 )
 
 # Python packages reachable as `genlab.<name>` (families, plus the shared kit a user may reach for).
