@@ -98,3 +98,17 @@ def test_layering_is_acyclic(layer):
                 continue
             bad.append(f"{path.relative_to(SRC)} imports {name}")
     assert not bad, "\n".join(bad)
+
+
+def test_tour_and_app_are_the_top_layer():
+    """genlab.tour and genlab.app import the families; nothing imports them, except a family's own app_tab.py (which
+    the app calls) and each other."""
+    bad = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] in ("tour", "app") or rel.name == "app_tab.py":
+            continue
+        for name in _imports(path):
+            if name.split(".")[1:2] in (["tour"], ["app"]):
+                bad.append(f"{rel} imports {name}")
+    assert not bad, "\n".join(bad)
