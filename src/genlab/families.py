@@ -79,6 +79,7 @@ TOUR: tuple[str, ...] = (
     "genlab.latent.tour:section",
     "genlab.gan.tour:section",
     "genlab.gan.tour_progressive:section",
+    "genlab.cyclegan.tour:section",
     "genlab.text.tour:section",
     "genlab.imageopt.tour:section",
     "genlab.music.tour:section",

@@ -65,3 +65,17 @@ def test_save_and_load_round_trip(tmp_path):
     assert torch.equal(model.translate(x, "a2b"), y)
     with pytest.raises(ConfigError, match="1 channel"):
         again.translate(torch.rand(1, 3, 32, 32), "a2b")
+
+
+def test_tour_section_at_toy_size(tmp_path, tiny_mnist, monkeypatch):
+    from genlab.cli import main
+    from genlab.core.tourkit import TourContext
+    from genlab.cyclegan.tour import section
+
+    monkeypatch.setenv("GENLAB_DATA_DIR", str(tiny_mnist))
+    s = section()
+    ctx = TourContext(out=tmp_path, budget="quick", toy=True, cli_main=main, log=lambda _: None)
+    (fig,) = s.run(ctx)
+    assert fig.path.is_file() and fig.command.startswith("genlab cyclegan train")
+    assert "source-only" in fig.metrics["label preservation B->A"] and "frozen MNIST" in fig.metrics["measured on"]
+    assert len(ctx.commands) == 3
