@@ -111,6 +111,32 @@ def score_arm(arm: str, work: Path, samples: int, seed: int, ref, classifier, pl
     return out
 
 
+def figures(arms: list[str], work: Path, folder: Path, seed: int) -> dict[str, str]:
+    """Each arm's 64 samples; StyleGAN's mixing grids, truncation rows (psi 0, 0.25, 0.5, 0.75, 1 on the same
+    seeds) and noise figures; ProGAN's grid per growth phase. Into ``folder`` (small PNGs, committed)."""
+    from genlab.gan.api import mix, noise_figure
+    from genlab.viz import save_image_grid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for arm in arms:
+        model = load(work / arm)
+        made[f"{arm}_samples"] = save_image_grid(model.sample(64, seed=seed), folder / f"{arm}_samples.png", nrow=8)
+        if arm == "progan":
+            for p in sorted((work / arm / "samples").glob("phase*.png")):
+                shutil.copy(p, folder / f"progan_{p.name}")
+                made[f"progan_{p.stem}"] = folder / f"progan_{p.name}"
+        if arm == "stylegan":
+            rows = [model.sample(10, seed=seed, truncation=psi) for psi in (0.0, 0.25, 0.5, 0.75, 1.0)]
+            made["stylegan_truncation"] = save_image_grid(torch.cat(rows), folder / "stylegan_truncation.png",
+                                                          nrow=10)
+            for k, v in mix(model, out=folder / "stylegan_mix", seed_a=seed, seed_b=seed + 100).items():
+                made[f"stylegan_mix_{k}"] = v
+            r = noise_figure(model, out=folder / "stylegan_noise", seed=seed)
+            made["stylegan_noise_layers"], made["stylegan_noise_realisations"] = r["layers"], r["realisations"]
+    return {k: str(v) for k, v in made.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=210.0, help="training wall-clock per arm (default: 210)")
@@ -170,11 +196,12 @@ def main() -> None:
             pz, pw = st["path_length_z"]["path_length"], st["path_length_w"]["path_length"]
             print(f"path length z / w = {pz / pw:.2f} ({'w smoother, the paper sign' if pw < pz else 'w NOT smoother'}"
                   f"; paper 665 / 233 = 2.85 on FFHQ with LPIPS: not comparable)")
+    made = figures(arms, work, Path(args.out).with_suffix(""), args.seed)
     write_results(args.out, {
         "benchmark": "gan_progressive", "dataset": "fashion-mnist padded to 32 px", "seconds_per_arm": seconds,
         "issue_budget": "30-45 CPU-minutes per arm (use --full)", "phase_images": phase_images,
         "samples": args.samples, "reference": ref.description, "classifier_test_accuracy": ref.accuracy,
-        "features": "genlab domain classifier (not Inception)", "arms": {a: {**infos[a], **scores[a]} for a in arms}})
+        "features": "genlab domain classifier (not Inception)", "arms": {a: {**infos[a], **scores[a]} for a in arms}, "figures": made})
 
 
 if __name__ == "__main__":

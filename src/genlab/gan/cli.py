@@ -94,7 +94,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "discriminator update; the generator updates every --n-critic steps. --size is the image side "
                     "the GAN makes (28, 32, 64); the training images are padded/resized to it (--image-size, the "
                     "folder loader's resize, follows --size: give only --size). --lr/--adam-beta* defaults depend on "
-                    "--loss (wgan: RMSprop 5e-5; wgan-gp: Adam 1e-4, betas (0, 0.9)).",
+                    "--loss (wgan: RMSprop 5e-5; wgan-gp: Adam 1e-4, betas (0, 0.9)). --arch progan grows G and D "
+                    "from 4x4 (ProGAN); --arch stylegan trains StyleGAN-lite (see the architecture options).",
         out_help="run folder (default: runs/gan/<dataset>-<loss>-<size>px-<time>)")
     t.add_argument("--image-size", dest="image_size", type=int, default=argparse.SUPPRESS, metavar="PX",
                    help="the same as --size (kept for folders: their images are resized to the GAN's --size); give "
