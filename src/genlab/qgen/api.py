@@ -26,7 +26,7 @@ from .data import (UNK_ID, Encoded, Pair, PairDataset, QGenDataConfig, Vocab, bu
                    encode_pair, find_span, read_embeddings, read_pairs, resolve_files, split_by_sentence, tokenize,
                    truncation_counts)
 from .decode import Hypothesis, beam_search, greedy
-from .metrics import baselines, group_by_sentence, score
+from .metrics import baselines, group_by_sentence, score_many
 from .models import QGen, QGenConfig
 
 FAMILY = "qgen"
@@ -283,10 +283,12 @@ def evaluate(model_or_run: QGen | str | Path, *, src: str | Path | None = None, 
         "data": source, "sentences": len(order), "questions": len(data), "beam": beam, "length_alpha": alpha,
         "protocol": "one generated question per distinct sentence, scored against all of its reference questions "
                     "(Du et al. 2017's grouping); lower-cased tokens",
-        "model": score(hyps, refs, meteor=meteor)}
+    }
+    systems = {"model": hyps, **(baselines(order) if with_baselines else {})}
+    scored = score_many(systems, refs, meteor=meteor)
+    result["model"] = scored.pop("model")
     if with_baselines:
-        base = baselines(order)
-        result["baselines"] = {name: score(h, refs, meteor=meteor) for name, h in base.items()}
+        result["baselines"] = scored
         result["baseline_note"] = ("copy: the sentence itself as the question; template: 'what' + the sentence's "
                                    "first 12 words + '?'. METEOR rewards copying, so read all three metrics")
     from .metrics import sentence_bleu

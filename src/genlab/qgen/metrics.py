@@ -51,7 +51,23 @@ def group_by_sentence(sources: Sequence[str], hypotheses: Sequence[str], referen
     return hyps, refs, list(order)
 
 
-def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, meteor: bool = True) -> dict[str, Any]:
+def score_many(systems: dict[str, Sequence[str]], references: Sequence[Sequence[str]], *,
+               meteor: bool = True) -> dict[str, dict[str, Any]]:
+    """:func:`score` of several systems against the same references, with one METEOR (Java) process for all."""
+    if not (meteor and java_available()):
+        return {name: score(h, references, meteor=meteor) for name, h in systems.items()}
+    require("pycocoevalcap", extra="qgen", what="METEOR 1.5")
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    m = Meteor()
+    try:
+        return {name: score(h, references, meteor=meteor, _meteor=m) for name, h in systems.items()}
+    finally:
+        del m
+
+
+def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, meteor: bool = True,
+          _meteor: Any = None) -> dict[str, Any]:
     """BLEU-1..4, METEOR and ROUGE-L (x100) of ``hypotheses[i]`` against the list ``references[i]``.
 
     Text is compared as given (lower-cased, space-separated tokens). Uses coco-caption's code with Java; without Java
@@ -64,7 +80,7 @@ def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, met
     refs = [[r for r in rs] for rs in references]
     out: dict[str, Any] = {"items": len(hyps), "references": sum(len(r) for r in refs)}
     if meteor and java_available():
-        out.update(_coco(hyps, refs))
+        out.update(_coco(hyps, refs, _meteor))
         out["implementation"] = dict(COCO)
         out["protocol"] = "coco-caption"
         return out
@@ -98,24 +114,27 @@ def coco_bleu_rouge(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[
             "rouge_l": 100 * float(rouge)}
 
 
-def coco_meteor(hyps: Sequence[str], refs: Sequence[Sequence[str]], *, per_item: bool = False):
-    """METEOR 1.5 (x100) through pycocoevalcap's jar (starts ``java``); with ``per_item`` also each item's score."""
+def coco_meteor(hyps: Sequence[str], refs: Sequence[Sequence[str]], *, per_item: bool = False,
+                instance: Any = None):
+    """METEOR 1.5 (x100) through pycocoevalcap's jar (starts ``java``, unless given a running ``instance``); with
+    ``per_item`` also each item's score."""
     require("pycocoevalcap", extra="qgen", what="METEOR 1.5")
     from pycocoevalcap.meteor.meteor import Meteor
 
     gts = {i: list(r) for i, r in enumerate(refs)}
     res = {i: [h] for i, h in enumerate(hyps)}
-    m = Meteor()
+    m = instance if instance is not None else Meteor()
     try:
         value, items = m.compute_score(gts, res)
     finally:
-        del m
+        if instance is None:
+            del m
     return (100 * float(value), [100 * float(v) for v in items]) if per_item else 100 * float(value)
 
 
-def _coco(hyps: list[str], refs: list[list[str]]) -> dict[str, float]:
+def _coco(hyps: list[str], refs: list[list[str]], instance: Any = None) -> dict[str, float]:
     out = coco_bleu_rouge(hyps, refs)
-    out["meteor"] = coco_meteor(hyps, refs)
+    out["meteor"] = coco_meteor(hyps, refs, instance=instance)
     return {k: out[k] for k in ("bleu_1", "bleu_2", "bleu_3", "bleu_4", "meteor", "rouge_l")}
 
 
