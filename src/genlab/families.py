@@ -93,6 +93,7 @@ TOUR: tuple[str, ...] = (
 APP_TABS: tuple[str, ...] = (
     "genlab.latent.app_tab:build_tab",
     "genlab.gan.app_tab:build_tab",
+    "genlab.cyclegan.app_tab:build_tab",
     "genlab.text.app_tab:build_tab",
     "genlab.imageopt.app_tab:build_tab",
     "genlab.music.app_tab:build_tab",
