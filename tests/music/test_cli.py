@@ -161,6 +161,10 @@ def test_bad_inputs_are_one_line(cli, tmp_path, jsb, notes_data, poly_run):
                                tmp_path / "r3")[::2], "a JSB JSON file is for --model polyphonic")
     assert_one_line_error(*cli("music", "train", "--model", "rnn-attention", "--cell", "lstm", "--out",
                                tmp_path / "r4")[::2], "--cell do(es) not apply to --model rnn-attention")
+    assert_one_line_error(*cli("music", "train", "--model", "gpt", "--transpose", "2", "--out",
+                               tmp_path / "r5")[::2], "--transpose does not apply to --model gpt")
+    assert_one_line_error(*cli("music", "train", "--model", "polyphonic", "--max-tunes", "2", "--out",
+                               tmp_path / "r6")[::2], "--max-tunes does not apply to --model polyphonic")
     # a run's vocabulary is fixed: resuming on data with other tokens is refused
     run = tmp_path / "notes_run"
     assert cli("music", "train", "--model", "rnn-attention", "--data", notes_data, "--out", run, "--max-steps", "2",

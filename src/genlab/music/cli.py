@@ -68,6 +68,11 @@ def _build(given: dict[str, dict[str, Any]]) -> dict[str, Any]:
     from .config import MusicDataConfig
 
     data = from_dict(MusicDataConfig, given["data_config"])
+    typed = given["data_config"]
+    if "transpose" in typed and data.model != "polyphonic":
+        raise ConfigError(f"--transpose does not apply to --model {data.model} (it augments the polyphonic model)")
+    if "max_tunes" in typed and data.model not in ("rnn-attention", "gpt"):
+        raise ConfigError(f"--max-tunes does not apply to --model {data.model} (it limits the note models' tunes)")
     mine = _GROUP_OF_MODEL[data.model]
     for group in ("rnn", "poly", "gpt"):
         if group != mine:
