@@ -39,7 +39,7 @@ def run(ctx: TourContext) -> list[Figure]:
                "similar digits, and every digit class owns a region of the plane.",
                f"{cmd_train}\n{cmd_manifold}", elbo),
         Figure(ctx.path("scatter.png"), "The test set in the latent plane",
-               "Every MNIST test image encoded to its 2-D mean code, coloured by its true digit (the labels were never "
+               "MNIST test images encoded to their 2-D mean codes, coloured by their true digit (the labels were never "
                "used in training): the classes form clusters around the prior's centre.",
                cmd_scatter, {"points": f"{min(5000, ev['num_images']):,} of the {ev['num_images']:,} test images"}),
         Figure(ctx.path("samples.png"), "Samples from the prior",
