@@ -63,3 +63,20 @@ def test_cycle_loss_falls(tmp_path, tiny_mnist):
               log_every=4, checkpoint_every=100).run_dir
     cyc = [r["train/cycle"] for r in read_metrics(run) if "train/cycle" in r]
     assert len(cyc) == 3 and cyc[-1] < 0.8 * cyc[0], cyc
+
+
+@pytest.mark.slow
+def test_label_preservation_beats_source_only_after_a_short_run(tmp_path):
+    """150 steps of a width-8 U-Net (batch 8, lr 1e-3) on the synthetic digits (2,000 train / 1,000 test): F(B)
+    must be read by the frozen digit judge at least 5 points better than the untranslated B (measured: 50.6% vs
+    39.0% on 500 test images; A->B 92.4% vs 85.8%), and the translations must not fall below it the other way."""
+    from helpers import make_mnist_dir
+
+    from genlab.cyclegan import evaluate
+
+    data = make_mnist_dir(tmp_path / "mnist", n_train=2000, n_test=1000)
+    run = fit(tmp_path / "run", data, model={"ngf": 8, "ndf": 8}, options={"decay_start": 1.0, "pool_size": 50},
+              max_steps=150, batch_size=8, lr=1e-3, log_every=50, checkpoint_every=1000).run_dir
+    lp = evaluate(run, n=500, device="cpu")["label_preservation"]
+    assert lp["b2a"]["accuracy"] >= lp["b2a"]["source_only"] + 0.05, lp
+    assert lp["a2b"]["accuracy"] >= lp["a2b"]["source_only"], lp
