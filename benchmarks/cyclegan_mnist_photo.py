@@ -30,7 +30,7 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def export_pair(root: Path, data_dir: str | None) -> dict:
-    """The built-in pair as trainA/trainB/testA/testB PNG folders (lossless: the same pixels genlab trains on)."""
+    """The built-in pair's training halves as trainA/trainB PNG folders (lossless: the same pixels genlab trains on)."""
     done = root / ".done"
     if done.exists():
         return json.loads(done.read_text())
@@ -40,7 +40,8 @@ def export_pair(root: Path, data_dir: str | None) -> dict:
 
     d = load_domains(UnpairedDataConfig(data_dir=data_dir))
     counts = {}
-    for name, data in (("trainA", d.a_train), ("trainB", d.b_train), ("testA", d.a_test), ("testB", d.b_test)):
+    # train folders only: the reference trains on them; every arm is scored on the same in-memory test split
+    for name, data in (("trainA", d.a_train), ("trainB", d.b_train)):
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(data.images):
