@@ -180,8 +180,10 @@ def main() -> int:
         metrics = [r for r in read_metrics(run) if "samples_per_sec" in r]
         steps = metrics[-1]["step"] if metrics else None
         rate = sorted(r["samples_per_sec"] for r in metrics[1:] or metrics)
-        rows[name] = {"steps": steps, "pairs": steps * args.batch_size if steps else None,
-                      "pairs_per_s": rate[len(rate) // 2] if rate else None,
+        pairs = steps * args.batch_size if steps else None
+        # the same definition for every arm: image pairs trained within the budget / the budget (startup included)
+        rows[name] = {"steps": steps, "pairs": pairs, "pairs_per_s": pairs / (minutes * 60) if pairs else None,
+                      "pairs_per_s_logged_median": rate[len(rate) // 2] if rate else None,
                       "scores": score(run, args, work / "scores" / f"{name}.json")}
     if args.reference is not None and (ref_ckpt / "mnist_photo" / "latest_net_G_A.pth").exists():
         images = steps_of_reference(ref_log)
