@@ -134,3 +134,13 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(cli, tmp_path, tiny_m
     last = err.strip().splitlines()[-1]  # after the run's own progress lines (what was loaded)
     assert last.startswith("genlab: error: generator loss became nan at step 3") and "step_00000002" in last
     assert (tmp_path / "nan" / "checkpoints" / "step_00000002" / "model.safetensors").exists()
+
+
+def test_resume_through_the_cli(cli, run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    code, out, err = cli("cyclegan", "train", "--out", copy, "--resume", "--max-steps", "3", "--no-progress")
+    assert code == 0, err
+    assert "step 2 -> 3" in out and "--max-steps 2 -> 3" in err
+    code, _, err = cli("cyclegan", "train", "--out", copy, "--resume", "--generator", "resnet")
+    assert_one_line_error(code, err, "cannot change --generator")
