@@ -4,7 +4,13 @@ p50 / p95 over N requests, (3) the quick tour's wall-clock per section, from the
 
     flock /tmp/genlab-bench.lock .venv/bin/python benchmarks/app_latency.py --runs-dir runs/tour
 
---runs-dir must hold the tour's runs (vae/vae-2d, gan/dcgan-mnist, text/gpt-char: `genlab tour --out runs/tour`).
+--runs-dir must hold vae/vae-2d, gan/dcgan-mnist and text/gpt-char: the tour's runs (`genlab tour --out runs/tour`),
+or the same default-size models trained a few steps (a request's latency does not depend on how long it trained):
+
+    genlab vae train --dataset mnist --latent-dim 2 --max-steps 20 --out runs/bench-app/vae/vae-2d
+    genlab gan train --dataset mnist --max-steps 4 --fid-samples 0 --out runs/bench-app/gan/dcgan-mnist
+    genlab text train --corpus ../shared/data/tinyshakespeare/input.txt --model gpt --max-steps 5 \
+        --out runs/bench-app/text/gpt-char
 The issue's protocol is 20 requests per tab (--requests 20, the default) and 3 app starts; DeepDream requests cost
 seconds each, so --dream-requests is separate (default 5, at 96 px, 1 octave x 2 steps, random weights). Each stage is
 cached in the JSON, so a stopped run continues (--fresh starts over). Prints a table, writes
@@ -129,7 +135,8 @@ def main() -> int:
     runs = args.runs_dir.resolve()
     for need in ("vae/vae-2d", "gan/dcgan-mnist", "text/gpt-char"):
         if not (runs / need / "model.safetensors").is_file():
-            raise SystemExit(f"{runs / need} is missing: run `genlab tour --out {args.runs_dir}` first")
+            raise SystemExit(f"{runs / need} is missing: run `genlab tour --out {args.runs_dir}` first (or train it: "
+                             f"see this script's docstring)")
     res = {} if args.fresh or not args.out.exists() else json.loads(args.out.read_text())
     res.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPUs, load average at start "
                               f"{os.getloadavg()[0]:.1f}")
