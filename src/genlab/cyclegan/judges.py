@@ -130,9 +130,11 @@ def fid_kid_on(judge: DomainClassifier, real: torch.Tensor, fake: torch.Tensor, 
     from ..metrics.fid import fid, kid
 
     fr, ff = compute_features(judge, real), compute_features(judge, fake)
-    kid_mean, kid_std = kid(fr, ff, num_subsets=50, subset_size=min(1000, len(fr), len(ff)),
-                            generator=torch.Generator().manual_seed(seed))
-    return {"fid": fid(fr, ff), "kid_mean": kid_mean, "kid_std": kid_std, "n_real": len(fr), "n_fake": len(ff)}
+    # subsets of half the images (at most 1,000), so they differ and the std says something
+    size = max(2, min(1000, len(fr) // 2, len(ff) // 2))
+    kid_mean, kid_std = kid(fr, ff, num_subsets=50, subset_size=size, generator=torch.Generator().manual_seed(seed))
+    return {"fid": fid(fr, ff), "kid_mean": kid_mean, "kid_std": kid_std, "kid_subset_size": size, "n_real": len(fr),
+            "n_fake": len(ff)}
 
 
 @torch.no_grad()
