@@ -98,3 +98,37 @@ def test_poly_rnn_shapes_causality_save_and_load(tmp_path, output_layer, one_thr
     m.save_pretrained(tmp_path / "m")
     back = genlab.load(tmp_path / "m")
     assert isinstance(back, PolyRNN) and torch.allclose(back.frame_nll(x), nll, atol=1e-6)
+
+
+def test_one_note_steps_equal_the_window_over_the_first_seq_len_notes(one_thread):
+    torch.manual_seed(3)
+    m = NoteRNN(NoteRNNConfig(embed_dim=4, hidden_size=8, num_layers=2, seq_len=6, **VOCAB)).eval()
+    p, d = torch.randint(0, 5, (2, 6)), torch.randint(0, 4, (2, 6))
+    with torch.no_grad():
+        lp, ld, alpha = m.logits(p, d)
+    state = past = None
+    for t in range(6):
+        sp, sd, sa, state, past = m.step(p[:, t], d[:, t], state, past)
+        assert torch.allclose(sp, lp[:, t], atol=1e-5) and torch.allclose(sd, ld[:, t], atol=1e-5)
+        assert torch.allclose(sa, alpha[:, t, :t + 1], atol=1e-6)
+
+
+def test_gpt_generation_through_the_cache_equals_full_recomputation(one_thread):
+    from genlab.music.api import _GPTStream
+    from genlab.music.models import MusicGPT
+    from genlab.text import GPTConfig
+
+    torch.manual_seed(0)
+    tok = {"kind": "music-notes", "pitch_vocab": list(VOCAB["pitch_vocab"]),
+           "duration_vocab": list(VOCAB["duration_vocab"])}
+    m = MusicGPT(GPTConfig(block_size=6, n_layer=1, n_head=2, n_embd=8, vocab_size=9, tokenizer=tok)).eval()
+    ids = [0, 5, 2, 7, 3, 6, 1, 8, 4, 5]
+    stream = _GPTStream(m, ids[:1])
+    for t in range(1, len(ids)):
+        got = stream.next(ids[t])
+        window = ids[max(0, t + 1 - 5):t + 1] if t + 1 > 6 else ids[:t + 1]
+        if t + 1 <= 6:  # within the context: the cache gives exactly the full recomputation
+            with torch.no_grad():
+                want = m.logits(torch.tensor(window)[None])[0][0, -1]
+            assert torch.allclose(got, want, atol=1e-5)
+        assert got.shape == (9,) and torch.isfinite(got).all()  # past it: rebuilt from the last 5 tokens

@@ -357,6 +357,23 @@ def _draw(logits: torch.Tensor, temperature: float, g: torch.Generator) -> int:
     return int(torch.multinomial(probs, 1, generator=g).item())
 
 
+class _GPTStream:
+    """Next-token logits of a growing stream through the GPT's key/value cache (one position per token); when the
+    context is full the cache is rebuilt from the last ``block_size - 1`` tokens."""
+
+    def __init__(self, model: MusicGPT, ids: list[int]) -> None:
+        self.model, self.ids, self.cache = model, list(ids), None
+
+    def next(self, token: int) -> torch.Tensor:
+        self.ids.append(token)
+        m, L = self.model, self.model.config.block_size
+        if self.cache is None or self.cache.length >= L:
+            logits, self.cache = m.prime(torch.tensor(self.ids[-(L - 1):], device=m.device)[None])
+        else:
+            logits, self.cache = m.step(torch.tensor([token], device=m.device), self.cache)
+        return logits[0].float()
+
+
 @torch.no_grad()
 def generate_notes(model: NoteRNN | MusicGPT, *, length: int = 64, prompt: list[tuple[str, str]] | None = None,
                    pitch_temperature: float = 1.0, duration_temperature: float = 1.0,
@@ -382,31 +399,30 @@ def generate_notes(model: NoteRNN | MusicGPT, *, length: int = 64, prompt: list[
     heat = np.zeros((length, n_prompt + length)) if isinstance(model, NoteRNN) and model.score is not None \
         else None
     dev = model.device
+    if isinstance(model, NoteRNN):
+        state = past = None
+        for j in range(n_prompt - 1):  # run the prompt through the network, one note at a time
+            _, _, _, state, past = model.step(torch.tensor([pitches[j]], device=dev),
+                                              torch.tensor([durs[j]], device=dev), state, past)
+    else:
+        stream = _GPTStream(model, interleave(type("E", (), {"pitch": pitches, "duration": durs})(), P)[:-1])
     for i in range(length):
         if isinstance(model, NoteRNN):
-            L = model.config.seq_len
-            p = torch.tensor(pitches[-L:], device=dev)[None]
-            d = torch.tensor(durs[-L:], device=dev)[None]
-            lp, ld, alpha = model.logits(p, d)
-            lp, ld = lp[0, -1].clone(), ld[0, -1].clone()
+            lp, ld, alpha, state, past = model.step(torch.tensor([pitches[-1]], device=dev),
+                                                    torch.tensor([durs[-1]], device=dev), state, past)
+            lp, ld = lp[0].clone(), ld[0].clone()
             if heat is not None:
-                row = alpha[0, -1].cpu().numpy()  # over the window's notes
+                row = alpha[0].cpu().numpy()  # over the last seq_len notes, <s> included while it is in reach
                 start = len(pitches) - len(row)
                 heat[i, start:start + len(row)] = row
+            lp[0] = ld[0] = -math.inf  # never sample <s>
+            pitch = _draw(lp, pitch_temperature, g)
         else:
-            L = model.config.block_size
-            ids = interleave(type("E", (), {"pitch": pitches, "duration": durs})(), P)
-            window = ids[-(L - 1):]
-            logits, _ = model.logits(torch.tensor(window, device=dev)[None])
-            lp = logits[0, -1, :P].clone()
+            lp = stream.next(durs[-1] + P if i or n_prompt > 1 else P)[:P].clone()
             lp[0] = -math.inf
             pitch = _draw(lp, pitch_temperature, g)
-            window2 = (ids + [pitch])[-L:]
-            logits, _ = model.logits(torch.tensor(window2, device=dev)[None])
-            ld = logits[0, -1, P:].clone()
-        lp[0] = -math.inf  # never sample <s>
-        ld[0] = -math.inf
-        pitch = pitch if isinstance(model, MusicGPT) else _draw(lp, pitch_temperature, g)
+            ld = stream.next(pitch)[P:].clone()
+            ld[0] = -math.inf
         pitches.append(pitch)
         durs.append(_draw(ld, duration_temperature, g))
     model.train(was)
@@ -429,6 +445,7 @@ def generate_many(model: NoteRNN | MusicGPT, n: int, *, length: int = 64, temper
     dev = model.device
     pitches = torch.zeros(n, 1, dtype=torch.long)
     durs = torch.zeros(n, 1, dtype=torch.long)
+    state = past = None
 
     def draw(logits: torch.Tensor) -> torch.Tensor:
         logits = logits.float().cpu().clone()
@@ -443,9 +460,7 @@ def generate_many(model: NoteRNN | MusicGPT, n: int, *, length: int = 64, temper
             ids = torch.cat([ids, p], dim=1)[:, -model.config.block_size:]
             ld = model.logits(ids.to(dev))[0][:, -1, P:]
         else:
-            L = model.config.seq_len
-            lp, ld, _ = model.logits(pitches[:, -L:].to(dev), durs[:, -L:].to(dev))
-            lp, ld = lp[:, -1], ld[:, -1]
+            lp, ld, _, state, past = model.step(pitches[:, -1].to(dev), durs[:, -1].to(dev), state, past)
             p = draw(lp)
         pitches = torch.cat([pitches, p], dim=1)
         durs = torch.cat([durs, draw(ld)], dim=1)

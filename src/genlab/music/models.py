@@ -67,6 +67,22 @@ class NoteRNN(GenlabModel):
         c, alpha = self.features(pitch, duration)
         return self.pitch_head(c), self.duration_head(c), alpha
 
+    @torch.no_grad()
+    def step(self, pitch: torch.Tensor, duration: torch.Tensor, state=None, past: torch.Tensor | None = None):
+        """One note (B,) for generation: the LSTM state is carried (one step per note, not a re-run of the window)
+        and the attention reads the last ``seq_len`` outputs. Returns (pitch logits, duration logits, attention
+        (B, window) or None, state, past outputs). Equal to :meth:`logits` over the first ``seq_len`` notes."""
+        x = torch.cat([self.pitch_emb(pitch), self.duration_emb(duration)], dim=-1)[:, None]
+        h, state = self.lstm(x, state)
+        h = self.drop(h)
+        past = h if past is None else torch.cat([past, h], dim=1)[:, -self.config.seq_len:]
+        if self.score is None:
+            c, alpha = h[:, 0], None
+        else:
+            alpha = torch.softmax(torch.tanh(self.score(past)).squeeze(-1), dim=-1)
+            c = (alpha[:, :, None] * past).sum(1)
+        return self.pitch_head(c), self.duration_head(c), alpha, state, past
+
     def forward(self, pitch: torch.Tensor, duration: torch.Tensor, next_pitch: torch.Tensor,
                 next_duration: torch.Tensor) -> dict[str, torch.Tensor]:
         lp, ld, _ = self.logits(pitch, duration)
