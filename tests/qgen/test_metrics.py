@@ -42,6 +42,13 @@ def test_fallback_when_java_is_missing_is_labelled(monkeypatch, tmp_path):
     assert math.isclose(short["rouge_l"], 100 * 2 / 3, rel_tol=1e-9)  # rouge-score's F1 (beta 1), not 1.2
 
 
+def test_no_meteor_keeps_coco_bleu_and_rouge():
+    s = metrics.score(["the cat sat"], [["the cat sat on the mat"]], meteor=False)
+    assert s["meteor"] is None and "--no-meteor" in s["implementation"]["meteor"]
+    assert math.isclose(s["rouge_l"], 100 * (1 + 1.44) * 0.5 / (0.5 + 1.44), rel_tol=1e-9)  # coco's beta 1.2
+    assert "not computed" in metrics.format_scores(s)
+
+
 def test_grouping_by_sentence():
     hyps, refs, order = metrics.group_by_sentence(["s1", "s2", "s1"], ["q", "r", "q"], ["a", "b", "c"])
     assert hyps == ["q", "r"] and refs == [["a", "c"], ["b"]] and order == ["s1", "s2"]

@@ -64,6 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--pairs", metavar="FILE", help="instead of --data: sentence<TAB>question[<TAB>answer] lines")
     _decode_args(e)
     e.add_argument("--limit", type=int, help="score only the first N distinct sentences (quick look; say so)")
+    e.add_argument("--meteor", action=argparse.BooleanOptionalAction, default=True,
+                   help="compute METEOR 1.5 (starts Java); --no-meteor gives coco-caption BLEU and ROUGE-L only "
+                        "(default: yes)")
     e.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                    help="also score the copy and 'what + 12 words + ?' baselines (default: yes)")
     clikit.add_output_arguments(e, default="RUN_DIR", what="eval.json (predictions.txt beside it)")
@@ -138,7 +141,8 @@ def _evaluate(args) -> int:
         raise ConfigError("give --data SRC TGT or --pairs FILE, not both")
     src, tgt = (args.data or (None, None))
     r = _api().evaluate(args.run, src=src, tgt=tgt, pairs=args.pairs, beam=args.beam, alpha=args.length_alpha,
-                        limit=args.limit, with_baselines=args.baselines, out=args.out, output=args.output,
+                        limit=args.limit, with_baselines=args.baselines, meteor=args.meteor, out=args.out,
+                        output=args.output,
                         device=args.device)
     from .metrics import format_scores
     clikit.say(f"{r['data']}: {r['sentences']} sentences, {r['questions']} reference questions, beam {r['beam']}"

@@ -71,7 +71,8 @@ def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, met
     """BLEU-1..4, METEOR and ROUGE-L (x100) of ``hypotheses[i]`` against the list ``references[i]``.
 
     Text is compared as given (lower-cased, space-separated tokens). Uses coco-caption's code with Java; without Java
-    (or with ``meteor=False``) the labelled fallback described in the module docstring."""
+    the labelled fallback described in the module docstring; ``meteor=False`` skips METEOR (coco-caption BLEU and
+    ROUGE-L, no Java started)."""
     if len(hypotheses) != len(references):
         raise ConfigError(f"{len(hypotheses)} hypotheses but {len(references)} reference lists")
     if not hypotheses:
@@ -84,14 +85,18 @@ def score(hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, met
         out["implementation"] = dict(COCO)
         out["protocol"] = "coco-caption"
         return out
+    if not meteor:  # asked to skip METEOR: coco-caption BLEU / ROUGE-L need no Java
+        out.update(coco_bleu_rouge(hyps, refs))
+        out["meteor"] = None
+        out["implementation"] = {**COCO, "meteor": "not computed (--no-meteor)"}
+        out["protocol"] = "coco-caption (METEOR skipped)"
+        return out
     out.update(_fallback(hyps, refs))
     out["implementation"] = dict(FALLBACK)
     if meteor:
         out["note"] = ("Java is missing, so METEOR 1.5 was not computed; BLEU and ROUGE-L come from sacrebleu / "
                        "rouge-score (fallback, not the coco-caption protocol: do not compare them with published "
                        "numbers); install Java (e.g. apt-get install default-jre) for the literature's metrics")
-    else:
-        out["implementation"]["meteor"] = "not computed (meteor=False)"
     out["protocol"] = "fallback (sacrebleu + rouge-score)"
     return out
 
@@ -164,7 +169,9 @@ def _fallback(hyps: list[str], refs: list[list[str]]) -> dict[str, float | None]
 
 
 def format_scores(s: dict[str, Any]) -> str:
-    meteor = "n/a (no Java)" if s.get("meteor") is None else f"{s['meteor']:.2f}"
+    skipped = "skipped" in str(s.get("implementation", {}).get("meteor", "")) or \
+        "--no-meteor" in str(s.get("implementation", {}).get("meteor", ""))
+    meteor = ("not computed" if skipped else "n/a (no Java)") if s.get("meteor") is None else f"{s['meteor']:.2f}"
     return (f"BLEU-1 {s['bleu_1']:.2f}  BLEU-2 {s['bleu_2']:.2f}  BLEU-3 {s['bleu_3']:.2f}  BLEU-4 {s['bleu_4']:.2f}  "
             f"METEOR {meteor}  ROUGE-L {s['rouge_l']:.2f}")
 
