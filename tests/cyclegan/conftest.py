@@ -1,21 +1,16 @@
-"""CycleGAN test fixtures: tiny networks and a private cache (the built-in pair and its judge) per session."""
+"""CycleGAN test fixtures: a private cache (the built-in pair and its judges built from the synthetic MNIST),
+shared by this folder's tests and set only while each of them runs (other families' tests keep their own)."""
 
 from __future__ import annotations
 
 import pytest
 
-TINY = ["--ngf", "4", "--ndf", "4"]
+
+@pytest.fixture(scope="session")
+def _cyclegan_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("xdg_cache")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_cache(tmp_path_factory):
-    """The pair and the domain-B judge built from the synthetic MNIST go to a temporary cache, not ~/.cache."""
-    import os
-
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg_cache"))
-    yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
+@pytest.fixture(autouse=True)
+def _private_cache(_cyclegan_cache, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_cyclegan_cache))

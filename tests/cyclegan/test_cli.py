@@ -15,11 +15,14 @@ TOY = ["--ngf", "4", "--ndf", "4", "--batch-size", "2", "--eval-samples", "0", "
 
 
 @pytest.fixture(scope="module")
-def run(tiny_mnist, tmp_path_factory):
+def run(tiny_mnist, tmp_path_factory, _cyclegan_cache):
     from genlab.cli import main
 
     out = tmp_path_factory.mktemp("cg") / "run"
-    assert main(["cyclegan", "train", "--data-dir", str(tiny_mnist), "--max-steps", "2", *TOY, "--out", str(out)]) == 0
+    with pytest.MonkeyPatch.context() as mp:  # module scope: before the per-test cache fixture
+        mp.setenv("XDG_CACHE_HOME", str(_cyclegan_cache))
+        assert main(["cyclegan", "train", "--data-dir", str(tiny_mnist), "--max-steps", "2", *TOY,
+                     "--out", str(out)]) == 0
     return out
 
 
