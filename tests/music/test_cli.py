@@ -186,4 +186,6 @@ def test_bad_inputs_are_one_line(cli, tmp_path, jsb, notes_data, poly_run):
     assert_one_line_error(*cli("music", "evaluate", poly_run, "--data", jsb, "--split", "nope")[::2],
                           "has no split 'nope'")
     assert_one_line_error(*cli("music", "sample", poly_run, "--prompt", "60:1")[::2], "--prompt is for the note")
+    assert_one_line_error(*cli("music", "sample", poly_run, "--pitch-temperature", "0.5")[::2],
+                          "--pitch-temperature / --duration-temperature are for the note models")
     assert_one_line_error(*cli("music", "sample", tmp_path / "nowhere")[::2], "does not exist")

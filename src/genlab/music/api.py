@@ -560,6 +560,9 @@ def sample(run: str | Path, n: int = 1, *, seed: int = 0, temperature: float = 1
     if isinstance(model, PolyRNN):
         if prompt:
             raise ConfigError("--prompt is for the note models (rnn-attention, gpt), not polyphonic")
+        if pitch_temperature is not None or duration_temperature is not None:
+            raise ConfigError("--pitch-temperature / --duration-temperature are for the note models; the polyphonic "
+                              "model has one --temperature")
         spq = model.config.steps_per_quarter
         length = length or 32 * spq
         t0 = time.perf_counter()

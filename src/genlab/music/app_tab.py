@@ -15,15 +15,18 @@ def compose(ctx: Any, run: Any, seed: Any, pitch_t: Any, duration_t: Any, length
     """(piano-roll PNG, attention PNG or None, WAV, MIDI, note) of one sample."""
     from ..core.errors import ConfigError
     from .api import sample
+    from .cli import run_model_type
 
     folder = ctx.resolve_run(run, prefix=PREFIXES)
     length = int(length)
     if not 1 <= length <= 1000:
         raise ConfigError(f"length must be 1..1000 (got {length})")
     out = ctx.new_output(".mid", "music")
-    r = sample(folder, n=1, seed=int(seed), pitch_temperature=float(pitch_t), duration_temperature=float(duration_t),
-               temperature=float(pitch_t), length=length, prompt=(str(prompt).strip() or None) if prompt else None,
-               out=out)
+    poly = run_model_type(folder) == "music-polyphonic"
+    r = sample(folder, n=1, seed=int(seed), temperature=float(pitch_t),
+               pitch_temperature=None if poly else float(pitch_t),
+               duration_temperature=None if poly else float(duration_t), length=length,
+               prompt=(str(prompt).strip() or None) if prompt else None, out=out)
     f = r["files"][0]
     note = "; ".join(r["lines"][:1] + [n.removeprefix("note: ") for n in r.get("notes", [])])
     return f["png"], f.get("attention"), f.get("wav"), f["midi"], note
