@@ -73,8 +73,8 @@ def collect(out: str | Path, *, episodes: int, workers: int = 1, seed: int = 0, 
     todo = [i for i in range(episodes) if i not in have]
     raw = len(todo) * max_episode_steps * FRAME_BYTES
     say(f"collect: {len(todo)} episode(s) to run ({len(have)} already in {out}), up to {max_episode_steps} steps "
-        f"each: at most {raw / 1e6:.0f} MB of frames uncompressed, about {raw / 1e6 / 6:.0f} MB as compressed "
-        f"shards (CarRacing frames compress about 6x)")
+        f"each: at most {raw / 1e6:.0f} MB of frames uncompressed, about {raw / 1e6 / 10:.0f} MB as compressed "
+        f"shards (CarRacing frames compress about 10x: 1.26 KB a frame measured on random episodes)")
     start = time.time()
     written = {"n": 0, "steps": 0, "bytes": 0, "returns": []}
     update, close = progress(len(todo), "collect", enabled=show_progress)
