@@ -6,4 +6,5 @@ from __future__ import annotations
 TOY = {
     ("gan", "mix"): ["--n-a", "2", "--n-b", "2"],
     ("gan", "noise"): ["--n", "2", "--realisations", "4"],
+    ("gan", "analyze"): ["--samples", "50", "--pairs", "10"],
 }

@@ -61,6 +61,17 @@ def test_stylegan_train_sample_mix_noise(cli, style_run, tmp_path):
     assert (tmp_path / "noise" / "noise_realisations.png").exists() and (tmp_path / "noise" / "noise_layers.png").exists()
     code, out, err = cli("gan", "sample", style_run, "--truncation", "1.5", "--n", "2", "--out", tmp_path / "s")
     assert code == 0 and "warning: --truncation 1.5 > 1 extrapolates" in err
+    code, out, err = cli("gan", "analyze", style_run, "--samples", "60", "--pairs", "10", "--psi", "0", "1",
+                         "--output", tmp_path / "an.json")
+    assert code == 0, err
+    assert "path length in z" in out and "path length in w" in out and "not comparable" in out
+    r = json.loads((tmp_path / "an.json").read_text())
+    sweep = {row["psi"]: row for row in r["truncation_sweep"]}
+    assert sweep[0.0]["diversity_ratio"] < 0.01 < sweep[1.0]["diversity_ratio"]  # psi 0: one image for every z
+    assert r["path_length_w"]["path_length"] > 0 and "LPIPS" in r["path_length_w"]["note"]
+    assert set(r["mixing_class_survival"]) >= {"coarse", "fine", "chance", "pairs_with_different_classes"}
+    code, _, err = cli("gan", "analyze", style_run, "--psi", "-1")
+    assert_one_line_error(code, err, "--truncation must be in [0, 1]")
 
 
 @pytest.mark.slow

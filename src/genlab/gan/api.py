@@ -437,3 +437,39 @@ def evaluate(model_or_run: GAN | str | Path, *, data_config: ImageDataConfig | N
     if path is not None:
         write_json_atomic(path, result)
     return result
+
+
+def analyze(model_or_run: Any, *, data_config: ImageDataConfig | None = None, samples: int = 2000,
+            pairs: int = 500, psis: tuple[float, ...] = (0.0, 0.5, 0.7, 1.0), seed: int = 0,
+            out: str | Path | None = None, device: str = "auto") -> dict[str, Any]:
+    """The StyleGAN paper's measurements on genlab's domain features (:mod:`genlab.gan.analysis`): the path-length
+    analogue in z (any GAN) and in w (StyleGAN), and for a StyleGAN the truncation sweep (FID/KID and diversity at
+    each ψ on ``samples`` samples) and the style-mixing class-survival test. Written to ``RUN/analysis.json`` (or
+    ``out``) and returned; every entry says what it was measured on."""
+    from ..metrics import fid_reference
+    from .analysis import mixing_class_survival, path_length, truncation_sweep
+    from .stylegan import StyleGAN
+
+    check_int("samples", samples, 2)
+    check_int("pairs", pairs, 2)
+    for psi in psis:
+        StyleGAN.check_truncation(psi)
+    model, run_dir = _model_and_run(model_or_run, device)
+    if data_config is None:
+        data_config = saved_data_config(run_dir) if run_dir is not None else None
+        if data_config is None:
+            raise ConfigError("pass data_config= (--dataset) to say which domain classifier to measure with")
+    path = _file(out, run_dir, Path("analysis.json"))
+    test = load_image_dataset(data_config, "test")
+    ref = fid_reference(data_config, test.images, device=str(model.device))
+    result: dict[str, Any] = {"dataset": data_config.dataset, "model_type": model.model_type, "seed": seed,
+                              "classifier_test_accuracy": ref.accuracy,
+                              "path_length_z": path_length(model, ref.classifier, space="z", n=pairs, seed=seed)}
+    if isinstance(model, StyleGAN):
+        result["path_length_w"] = path_length(model, ref.classifier, space="w", n=pairs, seed=seed)
+        result["truncation_sweep"] = truncation_sweep(model, ref, psis=psis, n=samples, seed=seed)
+        result["mixing_class_survival"] = mixing_class_survival(model, ref.classifier, n=min(samples, 1000),
+                                                                seed=seed)
+    if path is not None:
+        write_json_atomic(path, result)
+    return result

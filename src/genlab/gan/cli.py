@@ -160,6 +160,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     e.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                    help="use the EMA generator (default: yes)")
+    a = sub.add_parser("analyze", help="path length z vs w, truncation sweep, style-mixing test (domain features)",
+                       description="The StyleGAN paper's measurements on genlab's domain classifier (not Inception, "
+                                   "not LPIPS): the path-length analogue in z (any GAN) and in w (StyleGAN; not "
+                                   "comparable to the paper's numbers, only z vs w on one model), and for a StyleGAN "
+                                   "the truncation sweep (FID/KID and diversity vs psi) and the style-mixing "
+                                   "class-survival test. RUN_DIR/analysis.json.")
+    clikit.add_run_argument(a)
+    add_evaluation_data_arguments(a)
+    a.add_argument("--samples", type=int, default=2000, help="samples per psi of the sweep (default: 2000)")
+    a.add_argument("--pairs", type=int, default=500, help="pairs for the path length (default: 500)")
+    a.add_argument("--psi", type=float, nargs="+", default=[0.0, 0.5, 0.7, 1.0], help="psi values of the sweep")
+    a.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    clikit.add_output_arguments(a, default="RUN_DIR, as analysis.json", what="the JSON")
+    clikit.add_device_argument(a)
+    a.set_defaults(func=_analyze)
+
     e.add_argument("--truncation", type=float, default=None, metavar="PSI",
                    help="StyleGAN runs: score samples truncated in w with PSI (default: none)")
     e.add_argument("--inception", action="store_true",
@@ -216,5 +232,29 @@ def _evaluate(args: argparse.Namespace) -> int:
         say(f"Inception FID {r['inception_fid']:.2f} (torchmetrics, {r['n_fake']} samples)")
     else:
         say(f"Inception FID: {r['inception_fid']}")
+    clikit.print_written(path)
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    path = clikit.resolve_output(args, default_dir=Path(args.run), filename="analysis.json", suffixes=(".json",))
+    r = _api().analyze(args.run, data_config=evaluation_data_config(args), samples=args.samples, pairs=args.pairs,
+                       psis=tuple(args.psi), seed=args.seed, out=path, device=args.device)
+    on = f"genlab {r['dataset']} domain classifier, test accuracy {r['classifier_test_accuracy']:.2%}"
+    pz = r["path_length_z"]
+    say(f"path length in z: {pz['path_length']:.4g} ({pz['n_pairs']} pairs, eps {pz['epsilon']:g}; {on}; "
+        f"not comparable to the paper's)")
+    if "path_length_w" in r:
+        pw = r["path_length_w"]["path_length"]
+        say(f"path length in w: {pw:.4g} (z / w = {pz['path_length'] / pw:.2f}; the paper: w smoother than z)")
+        for row in r["truncation_sweep"]:
+            say(f"  psi {row['psi']:g}: FID {row['fid']:.2f}, KID {row['kid_mean']:.4f} ± {row['kid_std']:.4f}, "
+                f"diversity {row['diversity_ratio']:.3f} of the test images' ({row['n_fake']} samples vs "
+                f"{row['reference']})")
+        mix = r["mixing_class_survival"]
+        say(f"style mixing ({mix['pairs_with_different_classes']} pairs of different classes, chance "
+            f"{mix['chance']:.0%}): " + "; ".join(f"{g} from B keeps B's class {mix[g]['donor_b_class_kept']:.0%}, "
+                                                 f"A's {mix[g]['a_class_kept']:.0%}"
+                                                 for g in ("coarse", "middle", "fine") if g in mix))
     clikit.print_written(path)
     return 0
