@@ -134,6 +134,7 @@ def main() -> int:
     ap.add_argument("--cache", default="runs/bench/worldmodels", help="stage outputs (a stopped run continues)")
     ap.add_argument("--out", default="benchmarks/results/worldmodels_carracing.json")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--throughput-first", action="store_true", help="measure throughput before the controller rows")
     ap.add_argument("--deadline", default=None, help="HH:MM UTC: skip the later stages that would end after it "
                                                       "(default for --budget session: 01:33, this session's limit)")
     args = ap.parse_args()
@@ -225,6 +226,17 @@ def main() -> int:
         table.append({"row": "random policy", "mean": rand["mean"], "std": rand["std"], "cpu_min": rand["cpu_min"],
                       "budget": "none (evaluation only)"})
         report()
+    if fits("eval_zero", eval_s):  # the CMA-ES start (zero weights: straight ahead at half gas), a control
+        import numpy as np
+
+        from genlab.worldmodels.controller import score_policy
+
+        zero = st.run("eval_zero", lambda: {"policy": "controller with zero weights (the CMA-ES start): steer 0, "
+                                                      "gas 0.5, brake 0",
+                                            **score_policy(np.zeros(867, np.float32), vae=str(root / "vae"),
+                                                           rnn=str(root / "rnn"), **ev)})
+        table.append({"row": "zero controller (CMA-ES start)", "mean": zero["mean"], "std": zero["std"],
+                      "cpu_min": zero["cpu_min"], "budget": "none (evaluation only)"})
     real_s = b["real_pop"] * b["real_trials"] * b["real_gens"] * b["steps"] / 40 + 20
     dream_s = b["dream_gens"] * b["dream_pop"] * b["dream_trials"] * b["steps"] / 4000 + 20
     rows = [("V+M dream", "ctrl_dream", "dream", "zh", root / "rnn", b["dream_pop"], b["dream_trials"],
@@ -235,7 +247,11 @@ def main() -> int:
              b["real_gens"], real_s),
             ("V+M untrained M (real CMA-ES)", "ctrl_untrained", "real", "zh", "untrained", b["real_pop"],
              b["real_trials"], b["real_gens"], real_s)]
+    if args.throughput_first and not args.skip_throughput and fits("throughput", 150):
+        st.run("throughput", lambda: throughput(root, b))
     for label, name, mode, inputs, rnn_dir, pop, trials, gens, est in rows:
+        if name in st.done and f"eval_{name}" not in st.done and not fits(f"eval_{name}", eval_s):
+            continue
         if not fits(name, est + eval_s):
             continue
         srch = search(name, mode, inputs, rnn_dir, pop, trials, gens)
@@ -247,7 +263,7 @@ def main() -> int:
                       "budget": f"CMA-ES {srch['population']} x {srch['trials']} x {srch['generations']} gens "
                                 f"({srch['rollouts']} {'dream' if srch['mode'] == 'dream' else 'real'} rollouts)"})
         report()
-    if not args.skip_throughput and fits("throughput", 100):
+    if not args.skip_throughput and fits("throughput", 150):
         st.run("throughput", lambda: throughput(root, b))
     report()
     return 0
