@@ -260,7 +260,12 @@ def essen_file_tunes(path: str | os.PathLike) -> list[dict[str, Any]]:
 def _chorale_files() -> list[Path]:
     music21 = require("music21", extra="music", what="the Bach chorales")
     folder = Path(music21.__file__).parent / "corpus" / "bach"
-    files = sorted(p for p in folder.glob("bwv*") if p.suffix in (".mxl", ".xml", ".krn"))
+    rank = {".mxl": 0, ".xml": 1, ".krn": 2}
+    best: dict[str, Path] = {}  # a chorale stored in two formats (bwv277.krn and .mxl) is used once
+    for p in sorted(folder.glob("bwv*")):
+        if p.suffix in rank and (p.stem not in best or rank[p.suffix] < rank[best[p.stem].suffix]):
+            best[p.stem] = p
+    files = sorted(best.values())
     if not files:
         raise DataError(f"music21's corpus has no Bach chorales in {folder}")
     return files
