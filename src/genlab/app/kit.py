@@ -259,6 +259,7 @@ class AppContext:
         self.max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
         self.device = device
         # outputs of requests (images, audio): a private folder gradio may serve (allowed_paths)
+        self._own_work_dir = work_dir is None
         if work_dir is None:
             import tempfile
             work_dir = tempfile.mkdtemp(prefix="genlab-app-")
@@ -429,8 +430,13 @@ class AppContext:
         return wrapper
 
     def close(self) -> None:
+        """Stop the job queue (a running job gets SIGINT and saves a checkpoint) and remove the app's own temporary
+        folder of request outputs (never anything under runs_dir)."""
         if self.jobs is not None:
             self.jobs.shutdown()
+        if self._own_work_dir:
+            import shutil
+            shutil.rmtree(self.work_dir, ignore_errors=True)
 
 
 def _without_path(message: str, path: Path) -> str:
