@@ -131,12 +131,17 @@ def train(model_config: GANConfig | None = None, data_config: ImageDataConfig | 
     overrides = dict(overrides or {})
     if resume:
         arch = overrides.pop("arch", None)
+        if arch is not None and out is not None:  # before resumed_configs says which options it applies
+            from ..core.checkpoint import resumable_checkpoint
+            from ..core.model import read_model_config
+
+            saved_arch = read_model_config(resumable_checkpoint(Path(out)))["config"].get("arch", "dcgan")
+            if arch != saved_arch:
+                raise ConfigError(f"cannot change --arch when resuming: {out} is a {saved_arch} run; start a new "
+                                  f"run instead")
         model_config, data_config, train_config = resumed_configs(
             out, family=FAMILY, data_class=ImageDataConfig, overrides=overrides, model_config=model_config,
             data_config=data_config, train_config=train_config)
-        if arch is not None and arch != getattr(model_config, "arch", "dcgan"):
-            raise ConfigError(f"cannot change --arch when resuming: {out} is a "
-                              f"{getattr(model_config, 'arch', 'dcgan')} run; start a new run instead")
         saved = read_json(Path(out) / RUN_CONFIG, what="run config").get("gan", {})  # type: ignore[arg-type]
         fields = {f for f in GANTrainOptions.__dataclass_fields__}
         try:
