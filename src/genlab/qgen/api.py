@@ -30,7 +30,7 @@ from .metrics import baselines, group_by_sentence, score_many
 from .models import QGen, QGenConfig
 
 FAMILY = "qgen"
-# Measured on the shared split (benchmarks/qgen_du.py): Adam 2e-3 with a short warm-up, cosine decay, clip 5.
+# The recipe benchmarks/qgen_du.py runs (Adam 2e-3, short warm-up, cosine decay, clip 5); not tuned by a sweep.
 DEFAULT_TRAIN = dict(epochs=15, batch_size=64, lr=2e-3, optimizer="adam", lr_schedule="cosine", warmup_steps=100,
                      min_lr_ratio=0.05, grad_clip=5.0, log_every=50, eval_every=500, sample_every=1000,
                      checkpoint_every=500)
