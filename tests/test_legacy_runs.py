@@ -21,11 +21,22 @@ TEXTS = json.loads((ROOT / "expected_text.json").read_text(encoding="utf-8"))
 RUNS = sorted(p.name for p in ROOT.iterdir() if p.is_dir())
 
 
+# Model types that genlab 0.1 (fc28f58) could save: each has a run folder written by that code in ROOT.
+V01_TYPES = {"vae-mlp", "vae-conv", "ae", "aae", "gan-dcgan", "text-lstm", "text-gru", "text-gpt", "fast-style"}
+# Added after 0.1 (issues 13-18): no run of an older genlab can hold them. Their save/load round trips are tested in
+# their families' tests; fixtures written by this version are added when the next version changes a saved format.
+NEW_TYPES = {"gan-progan", "gan-stylegan", "cyclegan", "qgen-seq2seq", "naive-bayes", "categorical-ar",
+             "music-rnn-attention", "music-gpt", "music-polyphonic", "music-musegan", "worldmodels-mdnrnn",
+             "worldmodels-controller"}
+
+
 def test_every_saved_model_type_has_a_fixture():
     types = {json.loads((ROOT / r / "config.json").read_text())["model_type"] for r in RUNS}
     from genlab.families import MODEL_TYPES
 
-    assert types == set(MODEL_TYPES) - {"domain-classifier"}  # the classifier is a cache, tested in tests/metrics
+    assert types == V01_TYPES
+    # a new model type must be added to NEW_TYPES on purpose (the classifier is a cache, tested in tests/metrics)
+    assert set(MODEL_TYPES) - {"domain-classifier"} == V01_TYPES | NEW_TYPES
 
 
 @pytest.mark.parametrize("run", RUNS)
