@@ -196,7 +196,7 @@ def main() -> None:
         plw = s.get("path_length_w", {}).get("path_length")
         print(f"{a:<10} {i['steps']:>6} {i['images_seen']:>8} {i['images_per_sec']:>7.1f} {s['fid']:>8.2f} "
               f"{s['kid_mean']:>8.3f} ± {s['kid_std']:<5.3f} {s['path_length_z']['path_length']:>10.4g} "
-              f"{plw if plw is None else format(plw, '.4g'):>10}")
+              f"{'-' if plw is None else format(plw, '.4g'):>10}")
     if "stylegan" in scores:
         st = scores["stylegan"]
         print("StyleGAN truncation sweep (FID on " f"{st['truncation_sweep'][0]['n_fake']} samples; diversity = "

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import torch
@@ -32,15 +31,19 @@ def _to_side(images: torch.Tensor, side: int) -> torch.Tensor:
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of the rows of ``a`` and ``b`` (normalised, as the paper's PPL in z does)."""
-    a = a / a.norm(dim=-1, keepdim=True)
-    b = b / b.norm(dim=-1, keepdim=True)
+    """Spherical interpolation of the directions of the rows of ``a`` and ``b`` (as the paper's PPL in z), with the
+    length interpolated linearly: a generator that normalises z (pixel norm: ProGAN, StyleGAN) sees the paper's
+    slerp, and one that does not (DCGAN) keeps inputs of the norm it was trained on."""
+    na, nb = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)
+    length = torch.lerp(na, nb, t)
+    a = a / na
+    b = b / nb
     d = (a * b).sum(dim=-1, keepdim=True).clamp(-1.0, 1.0)
     p = t * torch.acos(d)
     c = b - d * a
     c = c / c.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     out = a * torch.cos(p) + c * torch.sin(p)
-    return out / out.norm(dim=-1, keepdim=True)
+    return out / out.norm(dim=-1, keepdim=True) * length
 
 
 @torch.no_grad()
@@ -143,7 +146,3 @@ def mixing_class_survival(model: Any, classifier: Any, *, n: int = 500, seed: in
                      "donor_b_class_kept": float((cm == cb)[differ].sum()) / k,
                      "a_class_kept": float((cm == ca)[differ].sum()) / k}
     return out
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else float("nan")
