@@ -180,6 +180,7 @@ def _materials(root: Path, tiny_mnist: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # about 80 commands of eleven families, each at toy size
 def test_every_readme_command_runs_as_written(tmp_path, tiny_mnist, monkeypatch, capsys):
     """Each `genlab ...` / `torchrun ...` line of the README, in order, in a fresh folder (later commands use the runs
     of earlier ones), with only toy sizes added: the README cannot drift from the CLI again."""
