@@ -178,7 +178,8 @@ def browser(world):
 def page(browser, world):
     """A page on the app that fails the test on any request leaving localhost."""
     leaked: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    # wide enough for every family's tab in one row (narrower windows put the last tabs in gradio's overflow menu)
+    context = browser.new_context(viewport={"width": 2400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT)
 
@@ -224,11 +225,9 @@ def _upload(pg, elem: str, path: Path) -> None:
 
 def _error(pg, *words: str) -> None:
     """An error message in the page containing every word."""
-    loc = pg.locator(".toast-body, .error, [data-testid='toast-body']")
     pg.wait_for_function(
         """(words) => Array.from(document.querySelectorAll('.toast-body, .toast-wrap, [data-testid="toast-body"]'))
              .some(e => words.every(w => e.textContent.includes(w)))""", arg=list(words))
-    assert loc.count() >= 1
 
 
 def _close_toasts(pg) -> None:
