@@ -19,15 +19,10 @@ def _is_number(v: str) -> bool:
 
 def read_csv(path: str | Path, *, what: str = "data") -> tuple[list[str], list[list[str]]]:
     """(header, rows) of a CSV with a header line; refuses one column, no rows, ragged rows and missing values."""
+    from ..data.text import read_text  # missing, folder, binary, empty and non-UTF-8 files: one line each
+
     path = Path(path).expanduser()
-    if not path.exists():
-        raise DataError(f"{what} file {path} does not exist")
-    if path.is_dir():
-        raise DataError(f"{what} file {path} is a folder; give a .csv file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path} is not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    text = read_text(path)
     try:
         table = [r for r in csv.reader(io.StringIO(text))]
     except csv.Error as e:

@@ -71,15 +71,9 @@ def shared_data_dir() -> Path | None:
 
 
 def _read_lines(path: str | Path, what: str) -> list[str]:
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise DataError(f"{what} {path} does not exist")
-    if path.is_dir():
-        raise DataError(f"{what} {path} is a folder; give a text file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{what} {path} is not UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+    from ..data.text import read_text  # missing, folder, binary, empty and non-UTF-8 files: one line each
+
+    text = read_text(Path(path).expanduser())
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines = lines[:-1]
