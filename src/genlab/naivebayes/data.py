@@ -17,7 +17,7 @@ def _is_number(v: str) -> bool:
         return False
 
 
-def read_csv(path: str | Path, *, what: str = "data") -> tuple[list[str], list[list[str]]]:
+def read_csv(path: str | Path) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of a CSV with a header line; refuses one column, no rows, ragged rows and missing values."""
     from ..data.text import read_text  # missing, folder, binary, empty and non-UTF-8 files: one line each
 
