@@ -13,6 +13,7 @@ from genlab.gan.losses import (
     add_instance_noise,
     clip_weights_,
     gradient_penalty,
+    r1_penalty,
     hinge_d_loss,
     hinge_g_loss,
     ns_d_loss,
@@ -112,3 +113,19 @@ def test_instance_noise_takes_given_noise():
     x = torch.zeros(3, 2)
     noise = torch.ones(3, 2)
     torch.testing.assert_close(add_instance_noise(x, 0.5, noise), torch.full((3, 2), 0.5))
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_on_real_images_and_reaches_the_weights():
+    torch.manual_seed(0)
+    real = torch.randn(8, 1, 4, 4)
+    weight = torch.randn(16).requires_grad_(True)
+    # D(x) = w . x: the gradient is w at every image, so R1 = ||w||^2, and dR1/dw = 2 w
+    r1 = r1_penalty(lambda x: x.flatten(1) @ weight, real)
+    assert float(r1.detach()) == pytest.approx(float(weight.detach().pow(2).sum()), rel=1e-5)
+    (g,) = torch.autograd.grad(r1, weight)
+    torch.testing.assert_close(g, 2 * weight.detach(), rtol=1e-5, atol=1e-6)
+
+    # D(x) = ||x||^2 / 2 has gradient x: R1 = mean ||x||^2 over the batch (per-example, not over the batch sum)
+    r1 = r1_penalty(lambda x: (x.flatten(1) ** 2).sum(1) / 2, real)
+    assert float(r1.detach()) == pytest.approx(float(real.flatten(1).pow(2).sum(1).mean()), rel=1e-5)
+    assert not real.requires_grad  # the caller's tensor is untouched

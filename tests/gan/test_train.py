@@ -129,6 +129,7 @@ def train_rows(run_dir):
     ({"loss": "wgan-gp", "spectral_norm": False}, {"n_critic": 2}, 3),
     ({"loss": "wgan-gp", "spectral_norm": False}, {"n_critic": 3}, 4),  # resumes between two generator steps
     ({"loss": "hinge", "conditional": True}, {}, 2),
+    ({"loss": "ns", "spectral_norm": False}, {"r1_gamma": 1.0, "r1_every": 2}, 3),  # lazy R1 across the resume
 ])
 def test_resume_continues_the_same_trajectory(tmp_path, tiny_mnist, model, options, split):
     rec = RecordingTrainer
@@ -153,6 +154,19 @@ def test_resume_continues_the_same_trajectory(tmp_path, tiny_mnist, model, optio
         assert b_state["history"][k] == pytest.approx(a_state["history"][k], rel=1e-5)
     assert b_state["last_g_loss"] == pytest.approx(a_state["last_g_loss"], rel=1e-5)
     assert b_state["warned"] == a_state["warned"]
+
+
+def test_lazy_r1_runs_every_n_steps_and_changes_the_discriminator(tmp_path, tiny_mnist):
+    plain = fit(tmp_path / "plain", tiny_mnist, model={"loss": "ns", "spectral_norm": False}, max_steps=6)
+    lazy = fit(tmp_path / "r1", tiny_mnist, model={"loss": "ns", "spectral_norm": False},
+               options={"r1_gamma": 10.0, "r1_every": 3}, max_steps=6)
+    assert plain.step == lazy.step == 6
+    r1 = losses(tmp_path / "r1", "train/r1")
+    assert sorted(r1) == [1, 4] and all(v > 0 for v in r1.values())  # engine steps 0 and 3, logged as 1 and 4
+    assert not losses(tmp_path / "plain", "train/r1")
+    a = load_file(str(tmp_path / "plain" / "model.safetensors"))
+    b = load_file(str(tmp_path / "r1" / "model.safetensors"))
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("discriminator."))
 
 
 def test_training_leaves_the_process_warning_filters_alone(tmp_path, tiny_mnist):

@@ -82,6 +82,15 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     return ((norms - 1.0) ** 2).mean()
 
 
+def r1_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor) -> torch.Tensor:
+    """R1 of Mescheder, Geiger & Nowozin 2018, "Which Training Methods for GANs do actually Converge?":
+    E[||∇_x D(x)||²] on real images only (multiply by γ/2; StyleGAN's regulariser, with the non-saturating loss).
+    The graph is kept, so the penalty's gradient reaches the discriminator's weights."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).float().sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
 @torch.no_grad()
 def clip_weights_(module: nn.Module, clip_value: float) -> None:
     """Weight clipping of Arjovsky et al. 2017: every parameter of the critic into [-c, c], in place (c = 0.01)."""

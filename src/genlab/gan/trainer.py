@@ -18,7 +18,7 @@ from ..core.config import cfg_field, check_non_negative, check_positive
 from ..core.device import autocast
 from ..core.engine import Trainer
 from ..core.errors import ConfigError
-from .losses import OBJECTIVES, add_instance_noise, clip_weights_, gradient_penalty
+from .losses import OBJECTIVES, add_instance_noise, clip_weights_, gradient_penalty, r1_penalty
 from .models import GAN, GANConfig
 from .monitor import divergence_warning
 
@@ -30,6 +30,10 @@ class GANTrainOptions:
     n_critic: int | None = cfg_field(None, help="discriminator steps per generator step (default: 5 for wgan and "
                                                 "wgan-gp, 1 otherwise)")
     gp_weight: float = cfg_field(10.0, help="gradient-penalty weight lambda for --loss wgan-gp (Gulrajani et al.)")
+    r1_gamma: float = cfg_field(0.0, help="R1 penalty gamma/2 E||grad D(x_real)||^2 (Mescheder et al. 2018; "
+                                          "StyleGAN's regulariser with --loss ns; 0 = off)")
+    r1_every: int = cfg_field(16, help="apply R1 every N discriminator steps, scaled by N (StyleGAN2's lazy "
+                                       "regularisation)")
     clip_value: float = cfg_field(0.01, help="weight-clipping bound c for --loss wgan (Arjovsky et al.)")
     lr_d: float | None = cfg_field(None, help="discriminator learning rate (default: --lr; TTUR when different)")
     label_smoothing: float = cfg_field(0.0, help="one-sided label smoothing for --loss ns: real target 1 - s")
@@ -44,6 +48,9 @@ class GANTrainOptions:
             raise ConfigError(f"--n-critic must be a whole number >= 1 (got {self.n_critic})")
         if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not self.gp_weight >= 0:
             raise ConfigError(f"--gp-weight (the gradient penalty) must be >= 0 (got {self.gp_weight})")
+        check_non_negative("r1_gamma", self.r1_gamma)
+        if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, int) or self.r1_every < 1:
+            raise ConfigError(f"--r1-every must be a whole number >= 1 (got {self.r1_every})")
         check_positive("clip_value", self.clip_value)
         check_positive("lr_d", self.lr_d, allow_none=True)
         for name in ("label_smoothing", "label_flip"):
@@ -232,6 +239,10 @@ class GANTrainer(Trainer):
                                       eps=self._draw(torch.rand, n, draw=2))
                 total = d_loss + opts.gp_weight * gp
                 out["gp"] = gp.detach()
+            if opts.r1_gamma > 0 and self.step % opts.r1_every == 0:
+                r1 = r1_penalty(lambda x: model.discriminate(x, labels), real_in)
+                total = total + (opts.r1_gamma / 2) * opts.r1_every * r1
+                out["r1"] = r1.detach()
             drift = getattr(mcfg, "drift", 0.0)  # ProGAN / StyleGAN only (DCGAN's config has none)
             if drift:
                 drift_term = d_real.float().pow(2).mean()
