@@ -134,11 +134,15 @@ def main() -> int:
     ap.add_argument("--cache", default="runs/bench/worldmodels", help="stage outputs (a stopped run continues)")
     ap.add_argument("--out", default="benchmarks/results/worldmodels_carracing.json")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--workers", type=int, default=None, help="rollout processes (default: the budget's); the "
+                                                               "cached stages keep the count they ran with")
     ap.add_argument("--throughput-first", action="store_true", help="measure throughput before the controller rows")
     ap.add_argument("--deadline", default=None, help="HH:MM UTC: skip the later stages that would end after it "
                                                       "(default for --budget session: 01:33, this session's limit)")
     args = ap.parse_args()
-    b = BUDGETS[args.budget]
+    b = dict(BUDGETS[args.budget])
+    if args.workers:
+        b["workers"] = args.workers
     if args.deadline is None and args.budget == "session":
         args.deadline = "01:33"
     root = Path(args.cache) / args.budget
