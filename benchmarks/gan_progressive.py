@@ -1,14 +1,15 @@
 """DCGAN default vs ProGAN-lite vs StyleGAN-lite on Fashion-MNIST padded to 32x32, at equal wall-clock (issue 18).
 
 Arms (each trained by ``genlab.gan.train`` for the same ``--seconds`` wall-clock, stopped by the engine's
-``--max-time``; same seed, batch 64, EMA generator, 2 torch threads):
+``--max-time``; same seed, batch 64, EMA generator, ``--threads`` torch threads, 1 with ``--full``):
 
 - ``dcgan``: genlab's DCGAN default recipe (hinge, spectral-norm D, Adam 5e-4 betas (0, 0.99)) at ``--size 32``
   (the 28 px images zero-padded, as for the other two arms);
-- ``progan``: ``--arch progan`` defaults (grow 4 -> 32, WGAN-GP + drift, one critic step, Adam 1e-3 betas (0, 0.99)),
-  fade-in / stable phases of ``--phase-images`` images each, so the growth ends well inside the budget;
-- ``stylegan``: ``--arch stylegan`` defaults (mapping MLP 4 x 128, StyleGAN2 modulated/demodulated convs, noise,
-  style mixing 0.9, same loss and optimiser), not grown.
+- ``progan``: ``--arch progan`` (grow 4 -> 32, drift, one D step, Adam 1e-3 betas (0, 0.99)) with StyleGAN's
+  objective (NS + lazy R1, see RECIPES), fade-in / stable phases of ``--phase-images`` images each, so the growth
+  ends well inside the budget;
+- ``stylegan``: ``--arch stylegan`` (mapping MLP 4 x 128, StyleGAN2 modulated/demodulated convs, noise, style
+  mixing 0.9, same objective and optimiser), not grown.
 
 Scored the same way: FID and KID (raw, 20 subsets) of ``--samples`` EMA samples against all 10,000 Fashion-MNIST test
 images on genlab's domain classifier (its penultimate features; NOT Inception FID; the 32 px samples are resized to
@@ -16,13 +17,12 @@ the classifier's 28 px), images/s (training images seen / training seconds), the
 and in w (StyleGAN) with the domain features in place of LPIPS (not comparable to the paper's 665 z / 233 w on FFHQ),
 StyleGAN's truncation sweep (FID and diversity vs psi) and the style-mixing class-survival test.
 
-The issue asks 30-45 CPU-minutes per arm (``--full``: 1200 s wall on 2 cores = 40 CPU-minutes each); this session's
-shared budget allowed ``--seconds 210`` per arm (about 7 CPU-minutes, on a machine shared with other jobs). Each stage
+The issue asks 30-45 CPU-minutes per arm (``--full``: 1800 s wall on one thread = 30 CPU-minutes each). Each stage
 is cached in ``--work`` (an arm's trained run + its ``arm.json``, then its scores in ``scores.json``), so a stopped
 benchmark continues where it stopped; ``--fresh`` starts over.
 
     flock /tmp/genlab-bench.lock .venv/bin/python benchmarks/gan_progressive.py --seconds 210
-    .venv/bin/python benchmarks/gan_progressive.py --full          # the issue's budget: 20 minutes wall per arm
+    .venv/bin/python benchmarks/gan_progressive.py --full          # the issue's budget: 30 minutes per arm
 """
 
 from __future__ import annotations
