@@ -134,7 +134,7 @@ def test_unlabelled_folder_skips_fid_with_a_note(cli, tmp_path):
     (["--n-critic", "0"], "--n-critic must be a whole number >= 1"),
     (["--gp-weight", "-1"], "--gp-weight (the gradient penalty) must be >= 0"),
     (["--r1-gamma", "-1"], "--r1-gamma"),
-    (["--r1-gamma", "1", "--r1-every", "0"], "--r1-every must be a whole number >= 1"),
+    (["--r1-gamma", "1", "--r1-every", "0"], "--r1-every must be an integer >= 1"),
     (["--batch-size", "100000"], "fewer than one batch"),
     (["--label-smoothing", "0.1"], "act on the cross-entropy of --loss ns"),
     (["--precision", "fp16"], "fp16"),

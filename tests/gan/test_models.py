@@ -59,7 +59,7 @@ def test_bad_model_config(bad, words):
     (dict(n_critic=0), ["--n-critic must be a whole number >= 1"]),
     (dict(gp_weight=-1.0), ["--gp-weight", "must be >= 0"]),
     (dict(r1_gamma=-0.5), ["--r1-gamma"]),
-    (dict(r1_every=0), ["--r1-every must be a whole number >= 1"]),
+    (dict(r1_every=0), ["--r1-every must be an integer >= 1"]),
     (dict(clip_value=0.0), ["--clip-value"]),
     (dict(label_smoothing=0.7), ["--label-smoothing must be in [0, 0.5)"]),
     (dict(ema_decay=1.0), ["--ema-decay"]),

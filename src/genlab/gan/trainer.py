@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..core.config import cfg_field, check_non_negative, check_positive
+from ..core.config import cfg_field, check_int, check_non_negative, check_positive
 from ..core.device import autocast
 from ..core.engine import Trainer
 from ..core.errors import ConfigError
@@ -49,8 +49,7 @@ class GANTrainOptions:
         if isinstance(self.gp_weight, bool) or not isinstance(self.gp_weight, (int, float)) or not self.gp_weight >= 0:
             raise ConfigError(f"--gp-weight (the gradient penalty) must be >= 0 (got {self.gp_weight})")
         check_non_negative("r1_gamma", self.r1_gamma)
-        if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, int) or self.r1_every < 1:
-            raise ConfigError(f"--r1-every must be a whole number >= 1 (got {self.r1_every})")
+        check_int("r1_every", self.r1_every, 1)
         check_positive("clip_value", self.clip_value)
         check_positive("lr_d", self.lr_d, allow_none=True)
         for name in ("label_smoothing", "label_flip"):
